@@ -1,0 +1,48 @@
+// The blocking console of the main thread: a line -> a call on the node -> printed lines.
+#pragma once
+
+#include "p2p/node.hpp"
+#include "p2p/output.hpp"
+
+#include <string>
+#include <vector>
+
+namespace p2p {
+
+class Console {
+public:
+    /// Reads commands from `input_fd`; a byte on `wake_fd` (the signal pipe) ends the loop.
+    Console(Node& node, Output& output, int input_fd, int wake_fd = -1);
+
+    /// Prints the usage, then runs commands until quit, end of input or a wake-up.
+    void run();
+
+    /// Runs one command line; false when it was `quit`.
+    bool execute(const std::string& line);
+
+    /// The eight usage lines of the lab.
+    static const std::vector<std::string>& usage();
+
+private:
+    /// Reads the next line; false at end of input or on a wake-up.
+    bool read_line(std::string& line);
+    void print_usage();
+    void scan();
+    void list_peers();
+    void connect(const std::string& arg);
+    void disconnect(const std::string& arg);
+    void search(const std::string& name);
+    void request(const std::string& name, const std::string& peer_arg, bool overwrite);
+    /// Parses a peer id, printing why it is not one; 0 when invalid.
+    std::uint16_t peer_id(const std::string& arg, const std::string& usage_line);
+    bool valid_filename(const std::string& name);
+
+    Node& node_;
+    Output& out_;
+    int input_fd_;
+    int wake_fd_;
+    std::string pending_;  ///< input bytes after the last complete line
+    bool eof_ = false;
+};
+
+}  // namespace p2p

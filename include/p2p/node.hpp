@@ -1,0 +1,88 @@
+// A node: the listener, its sessions, the outgoing connections, the exit event. The console
+// (or a test) calls it; it prints only server-side lines.
+#pragma once
+
+#include "p2p/client.hpp"
+#include "p2p/file_index.hpp"
+#include "p2p/listener.hpp"
+#include "p2p/output.hpp"
+#include "p2p/peer_table.hpp"
+#include "p2p/session.hpp"
+#include "p2p/session_registry.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace p2p {
+
+struct NodeConfig {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 0;                  ///< 0: chosen by the OS (tests)
+    boost::filesystem::path shared_dir;      ///< must exist
+    std::uint16_t scan_low = 5000, scan_high = 5009;
+    std::size_t max_sessions = 64;           ///< handler threads at most; more get "busy"
+    SessionLimits session;
+    std::chrono::milliseconds connect_timeout{1000};  ///< the lab's 1 s scan timeout
+    std::chrono::milliseconds stall_timeout{30000};   ///< a silent peer during sf/request
+};
+
+class Node {
+public:
+    Node(NodeConfig config, Output& output);
+    ~Node();
+
+    /// Binds and starts the listener thread; prints "Node listening on host:port".
+    void start(std::error_code& ec);
+    /// Shutdown, in this order: set the exit event, wake the listener, shut down every session
+    /// socket, join the sessions, join the listener, close outgoing connections. Idempotent.
+    void stop();
+
+    std::uint16_t port() const { return port_; }
+    const NodeConfig& config() const { return config_; }
+    const FileIndex& files() const { return *index_; }
+
+    /// The exit event: set by stop() and by SIGINT; long operations check it and give up.
+    std::atomic<bool>& exit_event() { return exit_; }
+
+    /// Probes every port of the scan range but our own, in parallel; results in range order.
+    std::vector<std::pair<std::uint16_t, bool>> scan();
+
+    enum class ConnectResult { connected, already_connected, inactive };
+    ConnectResult connect(std::uint16_t peer);
+    bool disconnect(std::uint16_t peer);
+    std::vector<std::uint16_t> connected_peers() const { return peers_.peers(); }
+
+    /// Searches one connected peer; a peer that failed is dropped from the table.
+    SearchOutcome search(std::uint16_t peer, const std::string& name);
+
+    /// Downloads from a connected peer (nullopt: not connected). A peer whose stream can no
+    /// longer be trusted (gone, stalled, garbled) is dropped from the table.
+    std::optional<DownloadOutcome> request(std::uint16_t peer, const std::string& name,
+                                           bool overwrite, const ProgressFn& progress);
+
+    /// Handler threads still running (tests check that none leak).
+    std::size_t active_sessions() const { return sessions_.active(); }
+
+private:
+    void on_accept(Socket socket, std::uint16_t peer_port);
+    ReadLimits read_limits() const { return {config_.stall_timeout, &exit_}; }
+
+    NodeConfig config_;
+    Output& output_;
+    std::unique_ptr<FileIndex> index_;
+    std::atomic<bool> exit_{false};
+    std::uint16_t port_ = 0;
+    SessionRegistry sessions_;
+    PeerTable peers_;
+    std::unique_ptr<Listener> listener_;
+    std::atomic<bool> stopped_{false};
+};
+
+}  // namespace p2p

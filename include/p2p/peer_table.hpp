@@ -1,0 +1,35 @@
+// Outgoing connections opened with `connect`, in the order they were made (lp prints that order).
+#pragma once
+
+#include "p2p/socket.hpp"
+
+#include <boost/thread/mutex.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace p2p {
+
+class PeerTable {
+public:
+    bool contains(std::uint16_t peer) const;
+    /// Adds a connection; false (socket dropped) if one to `peer` already exists.
+    bool add(std::uint16_t peer, Socket socket);
+    /// Closes and forgets the connection; false if there was none.
+    bool remove(std::uint16_t peer);
+    /// The connection to `peer`, or null. The console thread is its only user.
+    std::shared_ptr<Socket> find(std::uint16_t peer) const;
+    std::vector<std::uint16_t> peers() const;
+    /// Closes every connection (shutdown).
+    void close_all();
+
+private:
+    /// Guards peers_: the console changes it; stop() (possibly another thread) closes it.
+    /// Held only for map updates, never across a connect or any socket I/O.
+    mutable boost::mutex mutex_;
+    std::vector<std::pair<std::uint16_t, std::shared_ptr<Socket>>> peers_;
+};
+
+}  // namespace p2p

@@ -1,0 +1,78 @@
+// The lab's wire protocol: parse and format, bytes in and bytes out, no sockets.
+//
+//   request          SRCH <filename>   |   REQ <filename>        (terminator: see line_reader.hpp)
+//   answer to SRCH   "150 <f> found."  |   "450 <f> not found."   (no terminator, as the lab)
+//   answer to REQ    40-byte status field, text left-aligned and space-padded:
+//                    "250 <f> found." + 4-byte big-endian length + that many bytes
+//                  | "550 <f> not found."
+// The full rule set is in docs/protocol.md.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace p2p::protocol {
+
+/// The REQ status field is always exactly this long: padded, and truncated when longer.
+constexpr std::size_t status_field_size = 40;
+/// The lab's length prefix: 4 bytes, big-endian, so a lab transfer carries at most 4 GiB - 1.
+constexpr std::size_t length_field_size = 4;
+/// Longest request we accept (the lab reads requests with recv(1024)).
+constexpr std::size_t max_request_size = 1024;
+
+enum class Verb { search, request };
+
+/// One well-formed request.
+struct Request {
+    Verb verb;
+    std::string filename;
+};
+
+/// Why a message is not a request.
+enum class ParseError { none, empty, unknown_verb, missing_filename, extra_arguments };
+
+/// Outcome of parse_request: a request, or the reason there is none.
+struct ParseResult {
+    std::optional<Request> request;
+    ParseError error = ParseError::none;
+};
+
+/// Parses one message as the lab does (strip, split on whitespace, verb then filename).
+ParseResult parse_request(std::string_view message);
+
+/// "SRCH f\n" / "REQ f\n": our requests end in '\n', which lab peers strip away.
+std::string format_request(Verb verb, std::string_view filename);
+
+/// "150 f found." or "450 f not found.".
+std::string format_search_answer(bool found, std::string_view filename);
+
+/// The 40-byte status field for "250 f found." / "550 f not found."; padded, cut if longer.
+std::string format_status_field(bool found, std::string_view filename);
+/// The same 40-byte field around any text (used for refusals such as a file too large).
+std::string pad_status_field(std::string_view text);
+
+/// Short answers for messages that are not requests, and for a node at its connection cap.
+std::string format_error_answer(ParseError error);
+std::string busy_answer();
+std::string too_long_answer();
+
+std::array<char, length_field_size> encode_length(std::uint32_t length);
+std::uint32_t decode_length(const char* bytes);
+
+/// State of an answer to "SRCH filename" while its bytes arrive.
+enum class SearchAnswer { incomplete, found, not_found, invalid };
+/// Classifies the bytes received so far; exact match on the two possible answers.
+SearchAnswer parse_search_answer(std::string_view received, std::string_view filename);
+
+/// Meaning of a REQ status field.
+enum class Status { found, not_found, invalid };
+Status parse_status_field(std::string_view field);
+
+/// Python-style bytes literal (b'SRCH x\n') so logs show exactly what arrived, control bytes too.
+std::string render_bytes(std::string_view bytes);
+
+}  // namespace p2p::protocol

@@ -1,0 +1,51 @@
+// One accepted peer: the read -> dispatch -> write loop of its handler thread.
+#pragma once
+
+#include "p2p/file_index.hpp"
+#include "p2p/line_reader.hpp"
+#include "p2p/output.hpp"
+#include "p2p/socket.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace p2p {
+
+/// Time limits of a session.
+struct SessionLimits {
+    /// Bytes without '\n' become a request after this pause (lab peers send no terminator).
+    std::chrono::milliseconds quiet_window{25};
+    /// A peer that sends nothing for this long is dropped (0 = never).
+    std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+    /// A peer that stops reading an answer for this long is dropped.
+    std::chrono::milliseconds send_timeout{std::chrono::seconds(30)};
+};
+
+class Session {
+public:
+    Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const FileIndex& index,
+            Output& output, const SessionLimits& limits, const std::atomic<bool>& exit_event);
+
+    /// Serves requests until the peer closes, misbehaves, idles out or the node stops.
+    /// Never throws.
+    void run() noexcept;
+
+private:
+    void serve();
+    /// Answers one message; false when the connection must end.
+    bool dispatch(const std::string& message);
+    std::string who() const { return "peer " + std::to_string(peer_id_); }
+
+    std::shared_ptr<Socket> socket_;
+    std::uint16_t peer_id_;
+    const FileIndex& index_;
+    Output& output_;
+    SessionLimits limits_;
+    const std::atomic<bool>& exit_event_;
+    LineReader reader_;
+};
+
+}  // namespace p2p

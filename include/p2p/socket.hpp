@@ -1,0 +1,62 @@
+// A TCP socket as a plain POSIX descriptor behind RAII.
+//
+// Why not Boost.Asio's synchronous sockets: a blocked Asio accept() is not woken by close() from
+// another thread (asio#1604) and SO_RCVTIMEO does not bound an Asio read (asio#281). Both the
+// listener and every session must be wakeable at shutdown and bounded in time, so we poll() the
+// descriptor ourselves and wake blocked calls with ::shutdown().
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <system_error>
+
+namespace p2p {
+
+/// Result of a bounded wait on a descriptor.
+enum class Wait { ready, timeout, error };
+
+class Socket {
+public:
+    Socket() = default;
+    explicit Socket(int fd) : fd_(fd) {}
+    ~Socket() { close(); }
+    Socket(Socket&& other) noexcept : fd_(other.release()) {}
+    Socket& operator=(Socket&& other) noexcept;
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+
+    /// Listening socket on host:port (port 0 = chosen by the OS), SO_REUSEADDR set.
+    static Socket listen(const std::string& host, std::uint16_t port, std::error_code& ec);
+    /// Connects within `timeout`; the returned socket is blocking again.
+    static Socket connect(const std::string& host, std::uint16_t port,
+                          std::chrono::milliseconds timeout, std::error_code& ec);
+
+    /// Accepts one connection; fails with an error once shutdown() was called on this socket.
+    Socket accept(std::uint16_t& peer_port, std::error_code& ec);
+
+    /// Waits until the socket is readable (or closed by the peer) for at most `timeout`.
+    Wait wait_readable(std::chrono::milliseconds timeout) const;
+    /// One recv(); 0 means orderly close by the peer.
+    std::size_t read_some(char* buf, std::size_t len, std::error_code& ec);
+    /// Sends everything or fails (a send timeout, if set, counts as failure).
+    void write_all(const char* data, std::size_t len, std::error_code& ec);
+    void write_all(const std::string& s, std::error_code& ec) { write_all(s.data(), s.size(), ec); }
+
+    /// Bounds every blocking send (a peer that stops reading cannot hold a thread forever).
+    void set_send_timeout(std::chrono::milliseconds timeout);
+    /// Wakes every thread blocked on this socket; safe to call from any thread while it is open.
+    void shutdown() const;
+    void close();
+
+    std::uint16_t local_port() const;
+    int native_handle() const { return fd_; }
+    bool is_open() const { return fd_ >= 0; }
+    int release() { int fd = fd_; fd_ = -1; return fd; }
+
+private:
+    int fd_ = -1;
+};
+
+}  // namespace p2p

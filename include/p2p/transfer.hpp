@@ -1,0 +1,51 @@
+// Moving bytes with bounded memory and bounded waits: stream a file out, stream one in and
+// save it atomically, read an exact number of bytes.
+#pragma once
+
+#include "p2p/file_index.hpp"
+#include "p2p/socket.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <system_error>
+
+namespace p2p {
+
+/// How a bounded read ended.
+enum class ReadStatus { ok, closed, timeout, interrupted, error };
+
+/// Limits shared by every read on the requesting side.
+struct ReadLimits {
+    std::chrono::milliseconds stall_timeout{30000};  ///< no byte for this long: give up
+    const std::atomic<bool>* cancel = nullptr;       ///< set by quit / SIGINT: give up now
+};
+
+/// Reads exactly `len` bytes, waiting at most stall_timeout for each piece.
+ReadStatus read_exact(Socket& socket, char* buf, std::size_t len, const ReadLimits& limits);
+/// Waits for the next bytes and appends what one recv() returns (at most `max`).
+ReadStatus read_more(Socket& socket, std::string& into, std::size_t max, const ReadLimits& limits);
+
+/// Sends `file` whole, in kernel-sized chunks (sendfile: no copy through user space).
+void send_file(Socket& socket, const OpenFile& file, std::error_code& ec);
+
+/// Called while a download runs: bytes received so far, bytes expected.
+using ProgressFn = std::function<void(std::uint64_t, std::uint64_t)>;
+
+/// How receive_file ended.
+struct ReceiveResult {
+    enum class Kind { saved, exists, disconnected, timeout, interrupted, write_failed } kind;
+    std::uint64_t received = 0;  ///< bytes that arrived
+    std::string detail;          ///< the OS error for write_failed
+};
+
+/// Receives `length` bytes into `name` in the shared folder: written under a temporary name
+/// and renamed only when complete, so `name` never holds partial data. Without `overwrite`, an
+/// existing `name` is kept (kind exists) - the bytes are still read so the stream stays in step.
+ReceiveResult receive_file(Socket& socket, std::uint64_t length, const FileIndex& index,
+                           const std::string& name, bool overwrite, const ReadLimits& limits,
+                           const ProgressFn& progress);
+
+}  // namespace p2p

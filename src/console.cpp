@@ -1,0 +1,270 @@
+#include "p2p/console.hpp"
+
+#include "p2p/file_index.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <poll.h>
+#include <sstream>
+#include <unistd.h>
+
+namespace p2p {
+namespace {
+
+constexpr const char* connect_usage = "Usage: connect <peer_id>";
+constexpr const char* disconnect_usage = "Usage: disconnect <peer_id>";
+constexpr const char* sf_usage = "Usage: sf <filename>";
+constexpr const char* request_usage = "Usage: request <filename> <peer_id>";
+
+std::vector<std::string> split(const std::string& line) {
+    std::istringstream in(line);
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) words.push_back(w);
+    return words;
+}
+
+std::string human_bytes(double n) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (n >= 1024 && u < 4) { n /= 1024; ++u; }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", n, units[u]);
+    return buf;
+}
+
+// "[#######.....]  42%  12.3 MiB/s  ETA 0:07" - updated at most ten times a second.
+class ProgressBar {
+public:
+    explicit ProgressBar(Output& out) : out_(out), start_(Clock::now()), last_(start_) {}
+    void operator()(std::uint64_t done, std::uint64_t total) {
+        auto now = Clock::now();
+        if (done != total && now - last_ < std::chrono::milliseconds(100)) return;
+        last_ = now;
+        double secs = std::chrono::duration<double>(now - start_).count();
+        double rate = secs > 0 ? done / secs : 0;
+        int pct = total ? static_cast<int>(done * 100 / total) : 100;
+        std::string bar(30, '.');
+        for (int i = 0; i < pct * 30 / 100; ++i) bar[i] = '#';
+        long eta = rate > 0 ? static_cast<long>((total - done) / rate) : 0;
+        char line[160];
+        std::snprintf(line, sizeof line, "[%s] %3d%%  %s/s  ETA %ld:%02ld", bar.c_str(), pct,
+                      human_bytes(rate).c_str(), eta / 60, eta % 60);
+        out_.progress(line);
+    }
+
+private:
+    using Clock = std::chrono::steady_clock;
+    Output& out_;
+    Clock::time_point start_, last_;
+};
+
+}  // namespace
+
+Console::Console(Node& node, Output& output, int input_fd, int wake_fd)
+    : node_(node), out_(output), input_fd_(input_fd), wake_fd_(wake_fd) {}
+
+const std::vector<std::string>& Console::usage() {
+    static const std::vector<std::string> lines = {
+        "help / ?: Show usage of all commands.",
+        "scan: Discover active peers. For demonstration, limit the peer_id range from 5000 to 5009.",
+        "lp: List connected peers.",
+        "connect <peer_id>: Connect to a peer.",
+        "disconnect <peer_id>: Disconnect from a peer.",
+        "sf <filename>: Search for a file on all connected peers.",
+        "request <filename> <peer_id>: Request a file from a peer.",
+        "quit: Quit the program.",
+    };
+    return lines;
+}
+
+void Console::print_usage() {
+    out_.line("");
+    for (const auto& l : usage()) out_.line(l);
+    out_.line("");
+}
+
+void Console::run() {
+    print_usage();
+    std::string line;
+    do {
+        out_.prompt();
+        if (!read_line(line)) break;
+    } while (execute(line));
+}
+
+bool Console::read_line(std::string& line) {
+    for (;;) {
+        auto nl = pending_.find('\n');
+        if (nl != std::string::npos) {
+            line = pending_.substr(0, nl);
+            pending_.erase(0, nl + 1);
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            return true;
+        }
+        if (eof_) {  // a last line without '\n' still counts
+            if (pending_.empty()) return false;
+            line.swap(pending_);
+            pending_.clear();
+            return true;
+        }
+        pollfd fds[2] = {{input_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+        int n = ::poll(fds, wake_fd_ >= 0 ? 2 : 1, -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        if (wake_fd_ >= 0 && fds[1].revents) return false;
+        char buf[4096];
+        ssize_t got = ::read(input_fd_, buf, sizeof buf);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) eof_ = true;
+        else pending_.append(buf, static_cast<std::size_t>(got));
+    }
+}
+
+bool Console::execute(const std::string& line) {
+    auto w = split(line);
+    const std::string cmd = w.empty() ? "" : w[0];
+    const std::size_t args = w.empty() ? 0 : w.size() - 1;
+    if (cmd.empty() || cmd == "help" || cmd == "?") {
+        print_usage();
+    } else if (cmd == "quit") {
+        return false;
+    } else if (cmd == "scan") {
+        args == 0 ? scan() : out_.line("Usage: scan");
+    } else if (cmd == "lp") {
+        args == 0 ? list_peers() : out_.line("Usage: lp");
+    } else if (cmd == "connect") {
+        args == 1 ? connect(w[1]) : out_.line(connect_usage);
+    } else if (cmd == "disconnect") {
+        args == 1 ? disconnect(w[1]) : out_.line(disconnect_usage);
+    } else if (cmd == "sf") {
+        args == 1 ? search(w[1]) : out_.line(sf_usage);
+    } else if (cmd == "request") {
+        if (args == 2 && w[1] != "-f") request(w[1], w[2], false);
+        else if (args == 3 && w[1] == "-f") request(w[2], w[3], true);
+        else out_.line(request_usage);
+    } else {
+        out_.line("Unknown command.");
+    }
+    return true;
+}
+
+std::uint16_t Console::peer_id(const std::string& arg, const std::string& usage_line) {
+    unsigned long value = 0;
+    bool ok = !arg.empty() && arg.size() <= 5 &&
+              arg.find_first_not_of("0123456789") == std::string::npos;
+    if (ok) value = std::stoul(arg);
+    if (!ok || value < 1 || value > 65535) {
+        out_.line("Invalid peer_id '" + arg + "': a port number from 1 to 65535 is expected.");
+        out_.line(usage_line);
+        return 0;
+    }
+    return static_cast<std::uint16_t>(value);
+}
+
+bool Console::valid_filename(const std::string& name) {
+    if (FileIndex::is_safe_name(name)) return true;
+    out_.line("Invalid filename '" + name + "': a plain file name is expected (no '/', '\\', "
+              "'..', control characters or '" + std::string(FileIndex::partial_suffix) +
+              "' ending, at most 255 bytes).");
+    return false;
+}
+
+void Console::scan() {
+    out_.line("Discover active peers:");
+    for (auto [port, active] : node_.scan()) {
+        out_.line("Scanning peer " + std::to_string(port) + "...");
+        out_.line("Peer " + std::to_string(port) + (active ? " is active." : " is inactive."));
+    }
+}
+
+void Console::list_peers() {
+    out_.line("List connected peers:");
+    auto peers = node_.connected_peers();
+    const std::string me = std::to_string(node_.port());
+    if (peers.empty()) {
+        out_.line("Node " + me + " has no connected peers.");
+        return;
+    }
+    std::string text = "Node " + me + " has connected peers: ";
+    for (auto p : peers) text += std::to_string(p) + " ";
+    out_.line(text);
+}
+
+void Console::connect(const std::string& arg) {
+    auto peer = peer_id(arg, connect_usage);
+    if (!peer) return;
+    const std::string id = std::to_string(peer);
+    out_.line("Connect to peer " + id + ":");
+    switch (node_.connect(peer)) {
+    case Node::ConnectResult::connected: out_.line("Peer " + id + " connected."); break;
+    case Node::ConnectResult::already_connected: out_.line("Peer " + id + " is already connected."); break;
+    case Node::ConnectResult::inactive: out_.line("Peer " + id + " is inactive."); break;
+    }
+}
+
+void Console::disconnect(const std::string& arg) {
+    auto peer = peer_id(arg, disconnect_usage);
+    if (!peer) return;
+    const std::string id = std::to_string(peer);
+    out_.line("Disconnect from peer " + id + ":");
+    out_.line(node_.disconnect(peer) ? "Peer " + id + " disconnected." : "Peer " + id + " is NOT connected.");
+}
+
+void Console::search(const std::string& name) {
+    if (!valid_filename(name)) return;
+    out_.line("Search for " + name + " on all connected peers:");
+    for (auto peer : node_.connected_peers()) {
+        const std::string id = std::to_string(peer);
+        switch (node_.search(peer, name)) {
+        case SearchOutcome::found: out_.line(name + " found on " + id); break;
+        case SearchOutcome::not_found: out_.line(name + " not found on " + id); break;
+        case SearchOutcome::disconnected: out_.line("Peer " + id + " disconnected."); break;
+        case SearchOutcome::invalid_answer:
+            out_.line("Peer " + id + " sent an invalid answer; disconnected."); break;
+        case SearchOutcome::timeout:
+            out_.line("Peer " + id + " did not answer in time; disconnected."); break;
+        case SearchOutcome::interrupted: out_.line("Search interrupted."); return;
+        }
+    }
+}
+
+void Console::request(const std::string& name, const std::string& peer_arg, bool overwrite) {
+    if (!valid_filename(name)) return;
+    auto peer = peer_id(peer_arg, request_usage);
+    if (!peer) return;
+    const std::string id = std::to_string(peer);
+    out_.line("Request file " + name + " from peer " + id + ":");
+    ProgressBar bar(out_);
+    ProgressFn progress;
+    if (out_.interactive()) progress = [&bar](std::uint64_t d, std::uint64_t t) { bar(d, t); };
+    auto r = node_.request(peer, name, overwrite, progress);
+    out_.end_progress();
+    if (!r) {
+        out_.line("Peer " + id + " is NOT connected.");
+        return;
+    }
+    using K = DownloadOutcome::Kind;
+    const std::string got = std::to_string(r->bytes) + " of " + std::to_string(r->expected) + " bytes";
+    switch (r->kind) {
+    case K::saved: out_.line(name + " found on " + id + ". " + std::to_string(r->bytes) + " bytes received."); break;
+    case K::not_found: out_.line(name + " not found on " + id + "."); break;
+    case K::refused: out_.line(r->detail + " on " + id + "."); break;
+    case K::exists:
+        out_.line(name + " already exists in " + node_.files().dir().string() +
+                  "; kept it. Use 'request -f " + name + " " + id + "' to replace it.");
+        break;
+    case K::disconnected:
+        out_.line(r->expected ? "Peer " + id + " disconnected after " + got + "; nothing saved."
+                              : "Peer " + id + " disconnected.");
+        break;
+    case K::invalid_answer: out_.line("Peer " + id + " sent an invalid answer; disconnected."); break;
+    case K::timeout: out_.line("Peer " + id + " stalled after " + got + "; disconnected, nothing saved."); break;
+    case K::interrupted: out_.line("Download of " + name + " interrupted; nothing saved."); break;
+    case K::write_failed: out_.line("Could not save " + name + ": " + r->detail + "; nothing saved."); break;
+    }
+}
+
+}  // namespace p2p

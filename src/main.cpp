@@ -1,0 +1,158 @@
+// p2p-node: options, the node, the console. Everything else lives in p2p_core.
+#include "p2p/console.hpp"
+#include "p2p/node.hpp"
+#include "p2p/output.hpp"
+
+#include <boost/filesystem/operations.hpp>
+#include <boost/program_options.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <iostream>
+#include <unistd.h>
+
+namespace po = boost::program_options;
+
+namespace {
+
+int g_wake_pipe[2] = {-1, -1};
+std::atomic<bool>* g_exit_event = nullptr;
+
+// Async-signal-safe: a lock-free atomic store and a write() to the console's wake pipe.
+extern "C" void on_signal(int) {
+    if (g_exit_event) g_exit_event->store(true);
+    if (g_wake_pipe[1] >= 0) {
+        char c = 1;
+        [[maybe_unused]] ssize_t n = ::write(g_wake_pipe[1], &c, 1);
+    }
+}
+
+void install_signal_handlers() {
+    ::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error code, not the end of the process
+    if (::pipe2(g_wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return;
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool parse_port(const std::string& text, std::uint16_t& port) {
+    if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    unsigned long v = std::stoul(text);
+    if (v < 1 || v > 65535) return false;
+    port = static_cast<std::uint16_t>(v);
+    return true;
+}
+
+// Reads one line from fd 0 byte by byte: the console reads the same descriptor afterwards,
+// so nothing may be buffered here.
+bool read_stdin_line(std::string& line) {
+    line.clear();
+    char c;
+    for (;;) {
+        ssize_t n = ::read(0, &c, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return !line.empty();
+        if (c == '\n') return true;
+        line += c;
+    }
+}
+
+bool ask_port(std::uint16_t& port) {
+    for (;;) {
+        std::cout << "Enter your port (e.g., 5000, 5001, etc.): " << std::flush;
+        std::string line;
+        if (!read_stdin_line(line)) return false;
+        auto b = line.find_first_not_of(" \t\r"), e = line.find_last_not_of(" \t\r");
+        if (b != std::string::npos && parse_port(line.substr(b, e - b + 1), port)) return true;
+        std::cout << "Invalid port '" << line << "': a number from 1 to 65535 is expected.\n";
+    }
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+    std::string port_text, shared, scan_range;
+    p2p::NodeConfig config;
+    unsigned idle_seconds = 300;
+    po::options_description desc(
+        "p2p-node: a peer-to-peer file-sharing node (the lab's protocol, in C++)\n\n"
+        "Usage: p2p-node [options]\n\nOptions");
+    desc.add_options()
+        ("help,h", "show this help and exit")
+        ("port,p", po::value(&port_text), "port to listen on (asked for when missing)")
+        ("host", po::value(&config.host)->default_value("127.0.0.1"),
+         "address to listen on and to reach peers at")
+        ("shared", po::value(&shared), "shared folder (default: shared/<port>, created if missing)")
+        ("scan-range", po::value(&scan_range)->default_value("5000-5009"), "ports probed by scan, LO-HI")
+        ("max-peers", po::value(&config.max_sessions)->default_value(64),
+         "handler threads at most; more peers get a short 'busy' answer")
+        ("idle-timeout", po::value(&idle_seconds)->default_value(300),
+         "seconds of silence before an incoming peer is dropped (0: never)")
+        ("quiet,q", "do not print server-side lines (connections, requests, responses)");
+    po::variables_map vm;
+    try {
+        po::store(po::parse_command_line(argc, argv, desc), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "p2p-node: " << e.what() << "\nTry 'p2p-node --help'.\n";
+        return 2;
+    }
+    if (vm.count("help")) {
+        std::cout << desc << '\n';
+        return 0;
+    }
+    auto fail = [](const std::string& msg) {
+        std::cerr << "p2p-node: " << msg << "\nTry 'p2p-node --help'.\n";
+        return 2;
+    };
+    {
+        auto dash = scan_range.find('-');
+        std::uint16_t lo = 0, hi = 0;
+        if (dash == std::string::npos || !parse_port(scan_range.substr(0, dash), lo) ||
+            !parse_port(scan_range.substr(dash + 1), hi) || lo > hi || hi - lo > 1023)
+            return fail("invalid --scan-range '" + scan_range + "': expected LO-HI, 1 <= LO <= HI <= 65535, at most 1024 ports");
+        config.scan_low = lo;
+        config.scan_high = hi;
+    }
+    if (config.max_sessions < 1) return fail("--max-peers must be at least 1");
+    config.session.idle_timeout = std::chrono::seconds(idle_seconds);
+    if (vm.count("port")) {
+        if (!parse_port(port_text, config.port))
+            return fail("invalid --port '" + port_text + "': a number from 1 to 65535 is expected");
+    } else if (!ask_port(config.port)) {
+        std::cerr << "\np2p-node: no port given.\n";
+        return 2;
+    }
+    config.shared_dir = shared.empty() ? boost::filesystem::path("shared") / std::to_string(config.port)
+                                       : boost::filesystem::path(shared);
+    boost::system::error_code fec;
+    boost::filesystem::create_directories(config.shared_dir, fec);
+    if (!boost::filesystem::is_directory(config.shared_dir)) {
+        std::cerr << "p2p-node: cannot use shared folder " << config.shared_dir.string() << ": "
+                  << (fec ? fec.message() : "not a directory") << '\n';
+        return 1;
+    }
+
+    install_signal_handlers();
+    p2p::Output output(std::cout, vm.count("quiet") > 0, ::isatty(STDOUT_FILENO) == 1);
+    p2p::Node node(config, output);
+    g_exit_event = &node.exit_event();
+    std::error_code ec;
+    node.start(ec);
+    if (ec) {
+        std::cerr << "p2p-node: cannot listen on " << config.host << ":" << config.port << ": "
+                  << ec.message() << '\n';
+        return 1;
+    }
+    p2p::Console console(node, output, STDIN_FILENO, g_wake_pipe[0]);
+    console.run();
+    node.stop();
+    g_exit_event = nullptr;
+    output.line("All sockets closed. Exiting program.");
+    return 0;
+}

@@ -1,0 +1,111 @@
+#include "p2p/node.hpp"
+
+#include "p2p/protocol.hpp"
+
+#include <boost/filesystem/operations.hpp>
+#include <boost/thread/thread.hpp>
+
+namespace p2p {
+
+Node::Node(NodeConfig config, Output& output)
+    : config_(std::move(config)), output_(output),
+      index_(std::make_unique<FileIndex>(config_.shared_dir)),
+      sessions_(config_.max_sessions) {}
+
+Node::~Node() { stop(); }
+
+void Node::start(std::error_code& ec) {
+    Socket listening = Socket::listen(config_.host, config_.port, ec);
+    if (ec) return;
+    listener_ = std::make_unique<Listener>(std::move(listening),
+        [this](Socket s, std::uint16_t peer_port) { on_accept(std::move(s), peer_port); });
+    port_ = listener_->port();
+    listener_->start();
+    output_.server_line("Node listening on " + config_.host + ":" + std::to_string(port_));
+}
+
+void Node::on_accept(Socket socket, std::uint16_t peer_port) {
+    auto shared = std::make_shared<Socket>(std::move(socket));
+    auto session = std::make_shared<Session>(shared, peer_port, *index_, output_,
+                                             config_.session, exit_);
+    switch (sessions_.start(shared, [session] { session->run(); })) {
+    case SessionRegistry::Admit::started:
+        output_.server_line("Connection established with peer " + std::to_string(peer_port));
+        break;
+    case SessionRegistry::Admit::full: {
+        output_.server_line("Too many peers; refused peer " + std::to_string(peer_port) + ".");
+        shared->set_send_timeout(std::chrono::milliseconds(200));
+        std::error_code ignored;
+        shared->write_all(protocol::busy_answer(), ignored);
+        break;
+    }
+    case SessionRegistry::Admit::stopping: break;
+    }
+}
+
+void Node::stop() {
+    if (stopped_.exchange(true)) return;
+    exit_.store(true);
+    if (listener_) listener_->stop();
+    sessions_.stop_all();
+    sessions_.join_all();
+    if (listener_) listener_->join();
+    peers_.close_all();
+}
+
+std::vector<std::pair<std::uint16_t, bool>> Node::scan() {
+    std::vector<std::pair<std::uint16_t, bool>> results;
+    for (unsigned p = config_.scan_low; p <= config_.scan_high; ++p)
+        if (p != port_) results.emplace_back(static_cast<std::uint16_t>(p), false);
+    // One probe thread per port: a range of silent hosts costs one timeout, not one each.
+    // Each thread writes only its own slot; join() publishes the results.
+    std::vector<boost::thread> probes;
+    probes.reserve(results.size());
+    for (auto& r : results) {
+        probes.emplace_back([this, &r] {
+            std::error_code ec;
+            Socket s = Socket::connect(config_.host, r.first, config_.connect_timeout, ec);
+            r.second = !ec;
+        });
+    }
+    for (auto& t : probes) t.join();
+    return results;
+}
+
+Node::ConnectResult Node::connect(std::uint16_t peer) {
+    if (peers_.contains(peer)) return ConnectResult::already_connected;
+    std::error_code ec;
+    Socket s = Socket::connect(config_.host, peer, config_.connect_timeout, ec);
+    if (ec) return ConnectResult::inactive;
+    return peers_.add(peer, std::move(s)) ? ConnectResult::connected
+                                          : ConnectResult::already_connected;
+}
+
+bool Node::disconnect(std::uint16_t peer) { return peers_.remove(peer); }
+
+SearchOutcome Node::search(std::uint16_t peer, const std::string& name) {
+    auto socket = peers_.find(peer);
+    if (!socket) return SearchOutcome::disconnected;
+    SearchOutcome r = p2p::search(*socket, name, read_limits());
+    if (r != SearchOutcome::found && r != SearchOutcome::not_found) peers_.remove(peer);
+    return r;
+}
+
+std::optional<DownloadOutcome> Node::request(std::uint16_t peer, const std::string& name,
+                                             bool overwrite, const ProgressFn& progress) {
+    auto socket = peers_.find(peer);
+    if (!socket) return std::nullopt;
+    using K = DownloadOutcome::Kind;
+    // Checked before asking, so a kept file costs no transfer; receive_file checks again.
+    if (!overwrite && boost::filesystem::exists(index_->path_for(name))) return DownloadOutcome{K::exists};
+    DownloadOutcome r = download(*socket, name, *index_, overwrite, read_limits(), progress);
+    switch (r.kind) {
+    case K::disconnected: case K::invalid_answer: case K::timeout: case K::interrupted:
+        peers_.remove(peer);  // the stream is out of step or gone: never reuse it
+        break;
+    default: break;
+    }
+    return r;
+}
+
+}  // namespace p2p

@@ -1,0 +1,58 @@
+#include "p2p/peer_table.hpp"
+
+#include <boost/thread/lock_guard.hpp>
+
+#include <algorithm>
+
+namespace p2p {
+
+using Lock = boost::lock_guard<boost::mutex>;
+
+bool PeerTable::contains(std::uint16_t peer) const { return find(peer) != nullptr; }
+
+bool PeerTable::add(std::uint16_t peer, Socket socket) {
+    Lock lock(mutex_);
+    for (const auto& p : peers_)
+        if (p.first == peer) return false;
+    peers_.emplace_back(peer, std::make_shared<Socket>(std::move(socket)));
+    return true;
+}
+
+bool PeerTable::remove(std::uint16_t peer) {
+    std::shared_ptr<Socket> gone;
+    {
+        Lock lock(mutex_);
+        auto it = std::find_if(peers_.begin(), peers_.end(),
+                               [peer](const auto& p) { return p.first == peer; });
+        if (it == peers_.end()) return false;
+        gone = std::move(it->second);
+        peers_.erase(it);
+    }
+    gone->shutdown();  // the descriptor itself closes with its last owner
+    return true;
+}
+
+std::shared_ptr<Socket> PeerTable::find(std::uint16_t peer) const {
+    Lock lock(mutex_);
+    for (const auto& p : peers_)
+        if (p.first == peer) return p.second;
+    return nullptr;
+}
+
+std::vector<std::uint16_t> PeerTable::peers() const {
+    Lock lock(mutex_);
+    std::vector<std::uint16_t> out;
+    for (const auto& p : peers_) out.push_back(p.first);
+    return out;
+}
+
+void PeerTable::close_all() {
+    std::vector<std::pair<std::uint16_t, std::shared_ptr<Socket>>> all;
+    {
+        Lock lock(mutex_);
+        all.swap(peers_);
+    }
+    for (auto& p : all) p.second->shutdown();
+}
+
+}  // namespace p2p

@@ -1,0 +1,62 @@
+#include "p2p/session_registry.hpp"
+
+#include <boost/thread/lock_guard.hpp>
+
+namespace p2p {
+
+SessionRegistry::~SessionRegistry() {
+    stop_all();
+    join_all();
+}
+
+void SessionRegistry::reap_locked() {
+    // A finished thread is only returning; joining it here does not block for long.
+    for (auto it = entries_.begin(); it != entries_.end();) {
+        if (it->done->load()) {
+            it->thread.join();
+            it = entries_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+SessionRegistry::Admit SessionRegistry::start(std::shared_ptr<Socket> socket,
+                                              std::function<void()> body) {
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    if (stopping_) return Admit::stopping;
+    reap_locked();
+    if (entries_.size() >= max_sessions_) return Admit::full;
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    boost::thread thread([body = std::move(body), done] {
+        body();  // Session::run() catches everything
+        done->store(true);
+    });
+    entries_.push_back({std::move(socket), std::move(thread), std::move(done)});
+    return Admit::started;
+}
+
+void SessionRegistry::stop_all() {
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    stopping_ = true;
+    for (auto& e : entries_) e.socket->shutdown();
+}
+
+void SessionRegistry::join_all() {
+    std::list<Entry> entries;
+    {
+        boost::lock_guard<boost::mutex> lock(mutex_);
+        entries.swap(entries_);
+    }
+    for (auto& e : entries)
+        if (e.thread.joinable()) e.thread.join();
+}
+
+std::size_t SessionRegistry::active() const {
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    std::size_t n = 0;
+    for (const auto& e : entries_) n += e.done->load() ? 0 : 1;
+    return n;
+}
+
+}  // namespace p2p

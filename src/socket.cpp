@@ -1,0 +1,161 @@
+#include "p2p/socket.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace p2p {
+namespace {
+
+std::error_code last_error() { return {errno, std::generic_category()}; }
+
+bool make_address(const std::string& host, std::uint16_t port, sockaddr_in& addr) {
+    addr = {};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    return ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1;
+}
+
+void set_nonblocking(int fd, bool on) {
+    int flags = ::fcntl(fd, F_GETFL, 0);
+    ::fcntl(fd, F_SETFL, on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK));
+}
+
+}  // namespace
+
+Socket& Socket::operator=(Socket&& other) noexcept {
+    if (this != &other) {
+        close();
+        fd_ = other.release();
+    }
+    return *this;
+}
+
+Socket Socket::listen(const std::string& host, std::uint16_t port, std::error_code& ec) {
+    sockaddr_in addr;
+    if (!make_address(host, port, addr)) {
+        ec = std::make_error_code(std::errc::invalid_argument);
+        return {};
+    }
+    Socket s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!s.is_open()) { ec = last_error(); return {}; }
+    int one = 1;
+    ::setsockopt(s.fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(s.fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(s.fd_, SOMAXCONN) != 0) {
+        ec = last_error();
+        return {};
+    }
+    ec.clear();
+    return s;
+}
+
+Socket Socket::connect(const std::string& host, std::uint16_t port,
+                       std::chrono::milliseconds timeout, std::error_code& ec) {
+    sockaddr_in addr;
+    if (!make_address(host, port, addr)) {
+        ec = std::make_error_code(std::errc::invalid_argument);
+        return {};
+    }
+    Socket s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!s.is_open()) { ec = last_error(); return {}; }
+    // Non-blocking connect + poll: the only portable way to bound the connect time.
+    set_nonblocking(s.fd_, true);
+    if (::connect(s.fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (errno != EINPROGRESS) { ec = last_error(); return {}; }
+        pollfd p{s.fd_, POLLOUT, 0};
+        int n;
+        do { n = ::poll(&p, 1, static_cast<int>(timeout.count())); } while (n < 0 && errno == EINTR);
+        if (n == 0) { ec = std::make_error_code(std::errc::timed_out); return {}; }
+        if (n < 0) { ec = last_error(); return {}; }
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(s.fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0) { ec = {err, std::generic_category()}; return {}; }
+    }
+    set_nonblocking(s.fd_, false);
+    int one = 1;
+    ::setsockopt(s.fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ec.clear();
+    return s;
+}
+
+Socket Socket::accept(std::uint16_t& peer_port, std::error_code& ec) {
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    int fd;
+    do {
+        fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
+    } while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+    if (fd < 0) { ec = last_error(); return {}; }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    peer_port = ntohs(addr.sin_port);
+    ec.clear();
+    return Socket(fd);
+}
+
+Wait Socket::wait_readable(std::chrono::milliseconds timeout) const {
+    pollfd p{fd_, POLLIN, 0};
+    int n;
+    do { n = ::poll(&p, 1, static_cast<int>(timeout.count())); } while (n < 0 && errno == EINTR);
+    if (n == 0) return Wait::timeout;
+    if (n < 0) return Wait::error;
+    return Wait::ready;  // POLLIN, POLLHUP and POLLERR all mean "a read will not block"
+}
+
+std::size_t Socket::read_some(char* buf, std::size_t len, std::error_code& ec) {
+    ssize_t n;
+    do { n = ::recv(fd_, buf, len, 0); } while (n < 0 && errno == EINTR);
+    if (n < 0) { ec = last_error(); return 0; }
+    ec.clear();
+    return static_cast<std::size_t>(n);
+}
+
+void Socket::write_all(const char* data, std::size_t len, std::error_code& ec) {
+    while (len > 0) {
+        // MSG_NOSIGNAL: a peer that vanished is an error code here, not a SIGPIPE for the process.
+        ssize_t n = ::send(fd_, data, len, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            ec = (errno == EAGAIN || errno == EWOULDBLOCK)
+                     ? std::make_error_code(std::errc::timed_out) : last_error();
+            return;
+        }
+        data += n;
+        len -= static_cast<std::size_t>(n);
+    }
+    ec.clear();
+}
+
+void Socket::set_send_timeout(std::chrono::milliseconds timeout) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+void Socket::shutdown() const {
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+}
+
+void Socket::close() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+    }
+}
+
+std::uint16_t Socket::local_port() const {
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+    return ntohs(addr.sin_port);
+}
+
+}  // namespace p2p
