@@ -1,0 +1,210 @@
+#include "support.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
+#include <netinet/in.h>
+#include <poll.h>
+#include <random>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace p2p::test {
+
+namespace {
+// Tests write to sockets a peer may have closed: that must be an error code, not SIGPIPE.
+const bool sigpipe_ignored = [] { ::signal(SIGPIPE, SIG_IGN); return true; }();
+}
+
+TempDir::TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "p2p-test-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+    boost::system::error_code ec;
+    fs::remove_all(path_, ec);
+}
+
+std::uint16_t free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+void write_file(const fs::path& path, std::uint64_t size, unsigned seed) {
+    std::ofstream out(path.string(), std::ios::binary);
+    std::mt19937 rng(seed);
+    std::vector<char> buf(1 << 16);
+    while (size > 0) {
+        std::size_t n = size < buf.size() ? static_cast<std::size_t>(size) : buf.size();
+        for (std::size_t i = 0; i < n; ++i) buf[i] = static_cast<char>(rng());
+        out.write(buf.data(), static_cast<std::streamsize>(n));
+        size -= n;
+    }
+}
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path.string(), std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+bool same_bytes(const fs::path& a, const fs::path& b) {
+    if (!fs::exists(a) || !fs::exists(b) || fs::file_size(a) != fs::file_size(b)) return false;
+    std::ifstream fa(a.string(), std::ios::binary), fb(b.string(), std::ios::binary);
+    std::vector<char> ba(1 << 16), bb(1 << 16);
+    while (fa && fb) {
+        fa.read(ba.data(), static_cast<std::streamsize>(ba.size()));
+        fb.read(bb.data(), static_cast<std::streamsize>(bb.size()));
+        if (fa.gcount() != fb.gcount() ||
+            !std::equal(ba.begin(), ba.begin() + fa.gcount(), bb.begin()))
+            return false;
+    }
+    return true;
+}
+
+fs::path repo_root() { return fs::path(__FILE__).parent_path().parent_path(); }
+
+fs::path node_binary() {
+    if (const char* env = std::getenv("P2P_NODE")) return env;
+    return repo_root() / "stage" / "p2p-node";
+}
+
+Child::Child(const std::vector<std::string>& argv, const fs::path& cwd) {
+    int in_pipe[2], out_pipe[2];
+    if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe failed");
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        ::dup2(in_pipe[0], 0);
+        ::dup2(out_pipe[1], 1);
+        ::dup2(out_pipe[1], 2);
+        if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+        ::signal(SIGPIPE, SIG_DFL);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    ::close(in_pipe[0]);
+    ::close(out_pipe[1]);
+    in_ = in_pipe[1];
+    out_ = out_pipe[0];
+}
+
+Child::~Child() {
+    if (!exited_) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status_, 0);
+    }
+    if (in_ >= 0) ::close(in_);
+    if (out_ >= 0) ::close(out_);
+}
+
+void Child::send(const std::string& text) {
+    const char* p = text.data();
+    std::size_t left = text.size();
+    while (left > 0) {
+        ssize_t n = ::write(in_, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+}
+
+void Child::close_stdin() {
+    if (in_ >= 0) ::close(in_);
+    in_ = -1;
+}
+
+void Child::pump(std::chrono::milliseconds timeout) {
+    if (out_ < 0) {
+        std::this_thread::sleep_for(timeout);
+        return;
+    }
+    pollfd p{out_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return;
+    char buf[65536];
+    ssize_t n = ::read(out_, buf, sizeof buf);
+    if (n > 0) output_.append(buf, static_cast<std::size_t>(n));
+    else if (n == 0) { ::close(out_); out_ = -1; }
+}
+
+bool Child::wait_for(const std::string& needle, std::chrono::milliseconds timeout) {
+    return wait_for_count(needle, count(output_, needle) + 1, timeout);
+}
+
+bool Child::wait_for_count(const std::string& needle, std::size_t n, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (count(output_, needle) < n) {
+        auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) return false;
+        pump(std::min<std::chrono::milliseconds>(
+            50ms, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now)));
+    }
+    return true;
+}
+
+const std::string& Child::output() {
+    pump(0ms);
+    return output_;
+}
+
+int Child::wait_exit(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!exited_) {
+        int st = 0;
+        pid_t r = ::waitpid(pid_, &st, WNOHANG);
+        if (r == pid_) {
+            exited_ = true;
+            status_ = st;
+            break;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            kill_now();
+            return -1;
+        }
+        pump(20ms);
+    }
+    // Drain what it printed before exiting (bounded: a grandchild may hold the pipe open).
+    for (int i = 0; i < 40 && out_ >= 0; ++i) pump(50ms);
+    if (WIFEXITED(status_)) return WEXITSTATUS(status_);
+    return 128 + WTERMSIG(status_);
+}
+
+void Child::kill_now(int sig) {
+    if (exited_) return;
+    ::kill(pid_, sig);
+    if (sig == SIGKILL) {
+        ::waitpid(pid_, &status_, 0);
+        exited_ = true;
+    }
+}
+
+std::size_t count(const std::string& haystack, const std::string& needle) {
+    if (needle.empty()) return 0;
+    std::size_t n = 0;
+    for (auto pos = haystack.find(needle); pos != std::string::npos;
+         pos = haystack.find(needle, pos + needle.size()))
+        ++n;
+    return n;
+}
+
+}  // namespace p2p::test

@@ -1,0 +1,130 @@
+// The lab's wire bytes, checked byte for byte without sockets.
+#define BOOST_TEST_MODULE protocol
+#include <boost/test/unit_test.hpp>
+
+#include "p2p/protocol.hpp"
+
+#include <string>
+
+using namespace p2p::protocol;
+using namespace std::string_literals;
+
+BOOST_AUTO_TEST_SUITE(parse)
+
+BOOST_AUTO_TEST_CASE(search_and_request_as_the_lab_sends_them) {
+    auto r = parse_request("SRCH SkyShip.jpg");
+    BOOST_REQUIRE(r.request);
+    BOOST_TEST((r.request->verb == Verb::search));
+    BOOST_TEST(r.request->filename == "SkyShip.jpg");
+    r = parse_request("REQ SkyShip.jpg");
+    BOOST_REQUIRE(r.request);
+    BOOST_TEST((r.request->verb == Verb::request));
+    BOOST_TEST(r.request->filename == "SkyShip.jpg");
+}
+
+BOOST_AUTO_TEST_CASE(whitespace_is_stripped_like_python_split) {
+    auto r = parse_request("  SRCH \t a.txt \r\n");
+    BOOST_REQUIRE(r.request);
+    BOOST_TEST(r.request->filename == "a.txt");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_messages_say_why) {
+    BOOST_TEST((parse_request("").error == ParseError::empty));
+    BOOST_TEST((parse_request(" \r\n\t").error == ParseError::empty));
+    BOOST_TEST((parse_request("SRCH").error == ParseError::missing_filename));
+    BOOST_TEST((parse_request("REQ   ").error == ParseError::missing_filename));
+    BOOST_TEST((parse_request("GET x").error == ParseError::unknown_verb));
+    BOOST_TEST((parse_request("srch x").error == ParseError::unknown_verb));  // verbs are case-sensitive
+    BOOST_TEST((parse_request("SRCH a b").error == ParseError::extra_arguments));
+    BOOST_TEST((parse_request("\x00\xff\x01"s).error == ParseError::unknown_verb));
+    BOOST_TEST(!parse_request("SRCH a b").request);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(format)
+
+BOOST_AUTO_TEST_CASE(requests_end_in_newline) {
+    BOOST_TEST(format_request(Verb::search, "SkyShip.jpg") == "SRCH SkyShip.jpg\n");
+    BOOST_TEST(format_request(Verb::request, "SkyShip.jpg") == "REQ SkyShip.jpg\n");
+}
+
+BOOST_AUTO_TEST_CASE(search_answers_are_the_labs) {
+    BOOST_TEST(format_search_answer(true, "SkyShip.jpg") == "150 SkyShip.jpg found.");
+    BOOST_TEST(format_search_answer(false, "SkyPalace.jpg") == "450 SkyPalace.jpg not found.");
+}
+
+BOOST_AUTO_TEST_CASE(status_field_is_padded_to_40) {
+    std::string f = format_status_field(true, "SkyShip.jpg");
+    BOOST_TEST(f.size() == 40u);
+    BOOST_TEST(f == "250 SkyShip.jpg found." + std::string(40 - 22, ' '));
+    std::string nf = format_status_field(false, "SkyPalace.jpg");
+    BOOST_TEST(nf.size() == 40u);
+    BOOST_TEST(nf.substr(0, 28) == "550 SkyPalace.jpg not found.");
+    BOOST_TEST(nf.substr(28) == std::string(12, ' '));
+}
+
+BOOST_AUTO_TEST_CASE(status_field_is_cut_to_40_when_longer) {
+    // Python's f'{hint:40}' would send 46 bytes here and desynchronise the stream.
+    std::string name(35, 'n');
+    std::string f = format_status_field(true, name);
+    BOOST_TEST(f.size() == 40u);
+    BOOST_TEST(f == ("250 " + name + " found.").substr(0, 40));
+    BOOST_TEST(format_status_field(false, std::string(255, 'x')).size() == 40u);
+    BOOST_TEST(pad_status_field("").size() == 40u);
+}
+
+BOOST_AUTO_TEST_CASE(length_is_four_bytes_big_endian) {
+    auto b = encode_length(85021);  // the lab's SkyShip.jpg
+    BOOST_TEST(std::string(b.data(), 4) == "\x00\x01\x4c\x1d"s);
+    BOOST_TEST(decode_length(b.data()) == 85021u);
+    for (std::uint32_t v : {0u, 1u, 255u, 256u, 65535u, 0x01020304u, 0xffffffffu})
+        BOOST_TEST(decode_length(encode_length(v).data()) == v);
+    BOOST_TEST(std::string(encode_length(0xffffffffu).data(), 4) == "\xff\xff\xff\xff"s);
+}
+
+BOOST_AUTO_TEST_CASE(error_answers_are_short_and_distinct) {
+    BOOST_TEST(format_error_answer(ParseError::unknown_verb) == "400 Unknown message.");
+    BOOST_TEST(format_error_answer(ParseError::missing_filename) == "400 Missing filename.");
+    BOOST_TEST(format_error_answer(ParseError::extra_arguments) == "400 Too many arguments.");
+    BOOST_TEST(busy_answer().substr(0, 4) == "421 ");
+    BOOST_TEST(too_long_answer().substr(0, 4) == "414 ");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(answers)
+
+BOOST_AUTO_TEST_CASE(search_answer_is_recognised_only_when_exact) {
+    BOOST_TEST((parse_search_answer("150 a.txt found.", "a.txt") == SearchAnswer::found));
+    BOOST_TEST((parse_search_answer("450 a.txt not found.", "a.txt") == SearchAnswer::not_found));
+    BOOST_TEST((parse_search_answer("", "a.txt") == SearchAnswer::incomplete));
+    BOOST_TEST((parse_search_answer("150 a.t", "a.txt") == SearchAnswer::incomplete));
+    BOOST_TEST((parse_search_answer("450 a.txt not", "a.txt") == SearchAnswer::incomplete));
+    BOOST_TEST((parse_search_answer("150 b.txt found.", "a.txt") == SearchAnswer::invalid));
+    BOOST_TEST((parse_search_answer("400 Unknown message.", "a.txt") == SearchAnswer::invalid));
+    BOOST_TEST((parse_search_answer("150 a.txt found.X", "a.txt") == SearchAnswer::invalid));
+}
+
+BOOST_AUTO_TEST_CASE(search_answer_split_anywhere_gives_the_same_result) {
+    const std::string whole = "450 SkyPalace.jpg not found.";
+    for (std::size_t cut = 0; cut < whole.size(); ++cut)
+        BOOST_TEST((parse_search_answer(whole.substr(0, cut), "SkyPalace.jpg") == SearchAnswer::incomplete));
+    BOOST_TEST((parse_search_answer(whole, "SkyPalace.jpg") == SearchAnswer::not_found));
+}
+
+BOOST_AUTO_TEST_CASE(status_field_codes) {
+    BOOST_TEST((parse_status_field(format_status_field(true, "x")) == Status::found));
+    BOOST_TEST((parse_status_field(format_status_field(false, "x")) == Status::not_found));
+    BOOST_TEST((parse_status_field(pad_status_field("421 Busy")) == Status::invalid));
+    BOOST_TEST((parse_status_field("250 x found.") == Status::invalid));  // not 40 bytes
+    BOOST_TEST((parse_status_field(std::string(40, '\0')) == Status::invalid));
+}
+
+BOOST_AUTO_TEST_CASE(render_bytes_is_a_python_bytes_literal) {
+    BOOST_TEST(render_bytes("SRCH SkyShip.jpg") == "b'SRCH SkyShip.jpg'");
+    BOOST_TEST(render_bytes("a\nb\r\t\\'") == "b'a\\nb\\r\\t\\\\\\''");
+    BOOST_TEST(render_bytes("\x00\x1b\xff"s) == "b'\\x00\\x1b\\xff'");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
