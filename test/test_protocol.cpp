@@ -9,7 +9,7 @@
 using namespace p2p::protocol;
 using namespace std::string_literals;
 
-BOOST_AUTO_TEST_SUITE(parse)
+BOOST_AUTO_TEST_SUITE(parsing)
 
 BOOST_AUTO_TEST_CASE(search_and_request_as_the_lab_sends_them) {
     auto r = parse_request("SRCH SkyShip.jpg");
@@ -42,7 +42,7 @@ BOOST_AUTO_TEST_CASE(malformed_messages_say_why) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-BOOST_AUTO_TEST_SUITE(format)
+BOOST_AUTO_TEST_SUITE(formatting)
 
 BOOST_AUTO_TEST_CASE(requests_end_in_newline) {
     BOOST_TEST(format_request(Verb::search, "SkyShip.jpg") == "SRCH SkyShip.jpg\n");

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace p2p {
 
@@ -16,7 +17,11 @@ class OpenFile {
 public:
     OpenFile(int fd, std::uint64_t size) : fd_(fd), size_(size) {}
     OpenFile(OpenFile&& other) noexcept : fd_(other.fd_), size_(other.size_) { other.fd_ = -1; }
-    OpenFile& operator=(OpenFile&&) = delete;
+    OpenFile& operator=(OpenFile&& other) noexcept {
+        std::swap(fd_, other.fd_);
+        std::swap(size_, other.size_);
+        return *this;
+    }
     OpenFile(const OpenFile&) = delete;
     ~OpenFile();
 
