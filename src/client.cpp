@@ -2,6 +2,8 @@
 
 #include "p2p/protocol.hpp"
 
+#include <boost/filesystem/operations.hpp>
+
 namespace p2p {
 namespace pr = protocol;
 
@@ -29,6 +31,10 @@ SearchOutcome search(Socket& socket, const std::string& name, const ReadLimits& 
     }
 }
 
+SearchOutcome probe_extension(Socket& socket, const ReadLimits& limits) {
+    return search(socket, std::string(pr::extension_probe), limits);
+}
+
 namespace {
 
 DownloadOutcome::Kind from_read(ReadStatus st) {
@@ -40,10 +46,25 @@ DownloadOutcome::Kind from_read(ReadStatus st) {
     }
 }
 
-}  // namespace
+DownloadOutcome from_receive(const ReceiveResult& r, std::uint64_t expected) {
+    using K = DownloadOutcome::Kind;
+    using R = ReceiveResult::Kind;
+    DownloadOutcome out{K::saved, r.received, expected, r.detail};
+    switch (r.kind) {
+    case R::saved: out.kind = K::saved; break;
+    case R::exists: out.kind = K::exists; break;
+    case R::disconnected: out.kind = K::disconnected; break;
+    case R::timeout: out.kind = K::timeout; break;
+    case R::interrupted: out.kind = K::interrupted; break;
+    case R::write_failed: out.kind = K::write_failed; break;
+    case R::corrupt: out.kind = K::corrupt; break;
+    }
+    return out;
+}
 
-DownloadOutcome download(Socket& socket, const std::string& name, const FileIndex& index,
-                         bool overwrite, const ReadLimits& limits, const ProgressFn& progress) {
+// The lab's REQ: 40-byte status field, 4-byte length, the bytes.
+DownloadOutcome download_lab(Socket& socket, const std::string& name, const FileIndex& index,
+                             bool overwrite, const ReadLimits& limits, const ProgressFn& progress) {
     using K = DownloadOutcome::Kind;
     std::error_code ec;
     socket.write_all(pr::format_request(pr::Verb::request, name), ec);
@@ -65,18 +86,67 @@ DownloadOutcome download(Socket& socket, const std::string& name, const FileInde
     if (auto st = read_exact(socket, prefix, sizeof prefix, limits); st != ReadStatus::ok)
         return {from_read(st)};
     const std::uint64_t length = pr::decode_length(prefix);
+    ReceiveTarget target{index, name, overwrite, 0, length, {}, false};
+    return from_receive(receive_file(socket, target, limits, progress), length);
+}
 
-    auto r = receive_file(socket, length, index, name, overwrite, limits, progress);
-    DownloadOutcome out{K::saved, r.received, length, r.detail};
-    switch (r.kind) {
-    case ReceiveResult::Kind::saved: out.kind = K::saved; break;
-    case ReceiveResult::Kind::exists: out.kind = K::exists; break;
-    case ReceiveResult::Kind::disconnected: out.kind = K::disconnected; break;
-    case ReceiveResult::Kind::timeout: out.kind = K::timeout; break;
-    case ReceiveResult::Kind::interrupted: out.kind = K::interrupted; break;
-    case ReceiveResult::Kind::write_failed: out.kind = K::write_failed; break;
+// Reads one extension answer line, byte by byte: the file's bytes follow it directly.
+ReadStatus read_ext_answer(Socket& socket, pr::ExtAnswer& answer, const ReadLimits& limits) {
+    std::string line;
+    for (;;) {
+        char c;
+        if (auto st = read_exact(socket, &c, 1, limits); st != ReadStatus::ok) return st;
+        line += c;
+        answer = pr::parse_ext_answer(line);
+        if (answer.kind != pr::ExtAnswer::Kind::incomplete) return ReadStatus::ok;
     }
-    return out;
+}
+
+// XREQ: resume from name.part, 64-bit size, whole-file SHA-256 verified before the rename.
+DownloadOutcome download_extended(Socket& socket, const std::string& name, const FileIndex& index,
+                                  bool overwrite, const ReadLimits& limits, const ProgressFn& progress) {
+    using K = DownloadOutcome::Kind;
+    boost::system::error_code fec;
+    const auto part = index.partial_path_for(name);
+    std::uint64_t offset = boost::filesystem::is_regular_file(part, fec)
+                               ? boost::filesystem::file_size(part, fec) : 0;
+    if (fec) offset = 0;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        std::error_code ec;
+        socket.write_all(pr::format_ext_request(name, offset), ec);
+        if (ec) return {K::disconnected};
+        pr::ExtAnswer answer{pr::ExtAnswer::Kind::invalid};
+        if (auto st = read_ext_answer(socket, answer, limits); st != ReadStatus::ok)
+            return {from_read(st)};
+        switch (answer.kind) {
+        case pr::ExtAnswer::Kind::not_found: return {K::not_found};
+        case pr::ExtAnswer::Kind::bad_offset:
+            // Our partial copy is longer than the peer's file: it is not that file. Start over.
+            offset = 0;
+            continue;
+        case pr::ExtAnswer::Kind::found: {
+            ReceiveTarget target{index, name, overwrite, offset, answer.size, answer.sha256, true};
+            DownloadOutcome out = from_receive(receive_file(socket, target, limits, progress),
+                                               answer.size - offset);
+            out.resumed_from = offset;
+            out.verified = out.kind == K::saved;
+            out.partial_kept = out.kind == K::disconnected || out.kind == K::timeout ||
+                               out.kind == K::interrupted;
+            return out;
+        }
+        default: return {K::invalid_answer};
+        }
+    }
+    return {K::invalid_answer};
+}
+
+}  // namespace
+
+DownloadOutcome download(Socket& socket, const std::string& name, const FileIndex& index,
+                         bool overwrite, bool extended, const ReadLimits& limits,
+                         const ProgressFn& progress) {
+    return extended ? download_extended(socket, name, index, overwrite, limits, progress)
+                    : download_lab(socket, name, index, overwrite, limits, progress);
 }
 
 }  // namespace p2p

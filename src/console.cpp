@@ -248,8 +248,17 @@ void Console::request(const std::string& name, const std::string& peer_arg, bool
     }
     using K = DownloadOutcome::Kind;
     const std::string got = std::to_string(r->bytes) + " of " + std::to_string(r->expected) + " bytes";
+    const std::string kept = r->partial_kept
+        ? "; " + std::to_string(r->resumed_from + r->bytes) + " bytes kept in " + name +
+              std::string(FileIndex::partial_suffix) + ", request again to resume."
+        : "; nothing saved.";
     switch (r->kind) {
-    case K::saved: out_.line(name + " found on " + id + ". " + std::to_string(r->bytes) + " bytes received."); break;
+    case K::saved:
+        out_.line(name + " found on " + id + ". " + std::to_string(r->bytes) + " bytes received.");
+        if (r->resumed_from)
+            out_.line("Resumed: the first " + std::to_string(r->resumed_from) + " bytes were already here.");
+        if (r->verified) out_.line("SHA-256 verified.");
+        break;
     case K::not_found: out_.line(name + " not found on " + id + "."); break;
     case K::refused: out_.line(r->detail + " on " + id + "."); break;
     case K::exists:
@@ -257,13 +266,16 @@ void Console::request(const std::string& name, const std::string& peer_arg, bool
                   "; kept it. Use 'request -f " + name + " " + id + "' to replace it.");
         break;
     case K::disconnected:
-        out_.line(r->expected ? "Peer " + id + " disconnected after " + got + "; nothing saved."
+        out_.line(r->expected ? "Peer " + id + " disconnected after " + got + kept
                               : "Peer " + id + " disconnected.");
         break;
     case K::invalid_answer: out_.line("Peer " + id + " sent an invalid answer; disconnected."); break;
-    case K::timeout: out_.line("Peer " + id + " stalled after " + got + "; disconnected, nothing saved."); break;
-    case K::interrupted: out_.line("Download of " + name + " interrupted; nothing saved."); break;
+    case K::timeout: out_.line("Peer " + id + " stalled after " + got + "; disconnected" + kept); break;
+    case K::interrupted: out_.line("Download of " + name + " interrupted" + kept); break;
     case K::write_failed: out_.line("Could not save " + name + ": " + r->detail + "; nothing saved."); break;
+    case K::corrupt:
+        out_.line(name + " from " + id + " failed the SHA-256 check; the data was discarded.");
+        break;
     }
 }
 

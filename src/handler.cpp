@@ -10,8 +10,35 @@ Reply handle_request(const protocol::Request& request, const FileIndex& index) {
     auto file = index.open(name);
     Reply reply;
     if (request.verb == pr::Verb::search) {
-        reply.header = pr::format_search_answer(file.has_value(), name);
+        // The capability probe: "found" tells the asker we speak the extension.
+        reply.header = pr::format_search_answer(file.has_value() || name == pr::extension_probe, name);
         reply.log = reply.header;
+        return reply;
+    }
+    if (request.verb == pr::Verb::ext_request) {
+        if (!file) {
+            reply.header = pr::format_ext_not_found(name);
+            reply.log = "560 " + name + " not found.";
+            return reply;
+        }
+        if (request.offset > file->size()) {
+            reply.header = pr::format_ext_bad_offset(file->size());
+            reply.log = "416 " + name + ": offset " + std::to_string(request.offset) + " beyond " +
+                        std::to_string(file->size()) + " bytes.";
+            return reply;
+        }
+        std::string digest = index.sha256(*file);
+        if (digest.empty()) {  // unreadable now: as good as absent
+            reply.header = pr::format_ext_not_found(name);
+            reply.log = "560 " + name + " not found (read error).";
+            return reply;
+        }
+        reply.header = pr::format_ext_found(file->size(), digest);
+        reply.log = "260 " + name + " found. Length in bytes: " + std::to_string(file->size()) +
+                    (request.offset ? ", from offset " + std::to_string(request.offset) : "") +
+                    ", SHA-256 " + digest.substr(0, 16) + "...";
+        reply.body_offset = request.offset;
+        reply.body.emplace(std::move(*file));
         return reply;
     }
     if (!file) {

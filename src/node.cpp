@@ -77,28 +77,35 @@ Node::ConnectResult Node::connect(std::uint16_t peer) {
     std::error_code ec;
     Socket s = Socket::connect(config_.host, peer, config_.connect_timeout, ec);
     if (ec) return ConnectResult::inactive;
-    return peers_.add(peer, std::move(s)) ? ConnectResult::connected
-                                          : ConnectResult::already_connected;
+    // Lab peers answer the probe "not found" at once; a peer that cannot answer it (a busy
+    // node, something that is not a node) is no usable peer.
+    ReadLimits probe_limits{config_.probe_timeout, &exit_};
+    SearchOutcome probe = probe_extension(s, probe_limits);
+    if (probe != SearchOutcome::found && probe != SearchOutcome::not_found)
+        return ConnectResult::inactive;
+    return peers_.add(peer, std::move(s), probe == SearchOutcome::found)
+               ? ConnectResult::connected : ConnectResult::already_connected;
 }
 
 bool Node::disconnect(std::uint16_t peer) { return peers_.remove(peer); }
 
 SearchOutcome Node::search(std::uint16_t peer, const std::string& name) {
-    auto socket = peers_.find(peer);
-    if (!socket) return SearchOutcome::disconnected;
-    SearchOutcome r = p2p::search(*socket, name, read_limits());
+    auto conn = peers_.find(peer);
+    if (!conn.socket) return SearchOutcome::disconnected;
+    SearchOutcome r = p2p::search(*conn.socket, name, read_limits());
     if (r != SearchOutcome::found && r != SearchOutcome::not_found) peers_.remove(peer);
     return r;
 }
 
 std::optional<DownloadOutcome> Node::request(std::uint16_t peer, const std::string& name,
                                              bool overwrite, const ProgressFn& progress) {
-    auto socket = peers_.find(peer);
-    if (!socket) return std::nullopt;
+    auto conn = peers_.find(peer);
+    if (!conn.socket) return std::nullopt;
     using K = DownloadOutcome::Kind;
     // Checked before asking, so a kept file costs no transfer; receive_file checks again.
     if (!overwrite && boost::filesystem::exists(index_->path_for(name))) return DownloadOutcome{K::exists};
-    DownloadOutcome r = download(*socket, name, *index_, overwrite, read_limits(), progress);
+    DownloadOutcome r = download(*conn.socket, name, *index_, overwrite, conn.extended,
+                                 read_limits(), progress);
     switch (r.kind) {
     case K::disconnected: case K::invalid_answer: case K::timeout: case K::interrupted:
         peers_.remove(peer);  // the stream is out of step or gone: never reuse it

@@ -8,13 +8,13 @@ namespace p2p {
 
 using Lock = boost::lock_guard<boost::mutex>;
 
-bool PeerTable::contains(std::uint16_t peer) const { return find(peer) != nullptr; }
+bool PeerTable::contains(std::uint16_t peer) const { return find(peer).socket != nullptr; }
 
-bool PeerTable::add(std::uint16_t peer, Socket socket) {
+bool PeerTable::add(std::uint16_t peer, Socket socket, bool extended) {
     Lock lock(mutex_);
     for (const auto& p : peers_)
         if (p.first == peer) return false;
-    peers_.emplace_back(peer, std::make_shared<Socket>(std::move(socket)));
+    peers_.emplace_back(peer, PeerConnection{std::make_shared<Socket>(std::move(socket)), extended});
     return true;
 }
 
@@ -25,18 +25,18 @@ bool PeerTable::remove(std::uint16_t peer) {
         auto it = std::find_if(peers_.begin(), peers_.end(),
                                [peer](const auto& p) { return p.first == peer; });
         if (it == peers_.end()) return false;
-        gone = std::move(it->second);
+        gone = std::move(it->second.socket);
         peers_.erase(it);
     }
     gone->shutdown();  // the descriptor itself closes with its last owner
     return true;
 }
 
-std::shared_ptr<Socket> PeerTable::find(std::uint16_t peer) const {
+PeerConnection PeerTable::find(std::uint16_t peer) const {
     Lock lock(mutex_);
     for (const auto& p : peers_)
         if (p.first == peer) return p.second;
-    return nullptr;
+    return {};
 }
 
 std::vector<std::uint16_t> PeerTable::peers() const {
@@ -47,12 +47,12 @@ std::vector<std::uint16_t> PeerTable::peers() const {
 }
 
 void PeerTable::close_all() {
-    std::vector<std::pair<std::uint16_t, std::shared_ptr<Socket>>> all;
+    std::vector<std::pair<std::uint16_t, PeerConnection>> all;
     {
         Lock lock(mutex_);
         all.swap(peers_);
     }
-    for (auto& p : all) p.second->shutdown();
+    for (auto& p : all) p.second.socket->shutdown();
 }
 
 }  // namespace p2p

@@ -1,5 +1,6 @@
 #include "p2p/protocol.hpp"
 
+#include <cstdint>
 #include <vector>
 
 namespace p2p::protocol {
@@ -7,6 +8,7 @@ namespace {
 
 constexpr std::string_view search_verb = "SRCH";
 constexpr std::string_view request_verb = "REQ";
+constexpr std::string_view ext_request_verb = "XREQ";
 
 // Python's bytes.split() with no argument splits on these.
 bool is_space(char c) {
@@ -25,6 +27,27 @@ std::vector<std::string_view> split_words(std::string_view s) {
     return words;
 }
 
+// A decimal uint64 without sign, spaces or overflow.
+bool parse_u64(std::string_view s, std::uint64_t& out) {
+    if (s.empty() || s.size() > 20) return false;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+        std::uint64_t d = static_cast<std::uint64_t>(c - '0');
+        if (v > (UINT64_MAX - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    out = v;
+    return true;
+}
+
+bool is_hex64(std::string_view s) {
+    if (s.size() != 64) return false;
+    for (char c : s)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
 bool is_prefix_of(std::string_view prefix, std::string_view whole) {
     return prefix.size() <= whole.size() && whole.compare(0, prefix.size(), prefix) == 0;
 }
@@ -37,15 +60,22 @@ ParseResult parse_request(std::string_view message) {
     Verb verb;
     if (words[0] == search_verb) verb = Verb::search;
     else if (words[0] == request_verb) verb = Verb::request;
+    else if (words[0] == ext_request_verb) verb = Verb::ext_request;
     else return {std::nullopt, ParseError::unknown_verb};
     if (words.size() < 2) return {std::nullopt, ParseError::missing_filename};
+    if (verb == Verb::ext_request) {
+        std::uint64_t offset = 0;
+        if (words.size() != 3 || !parse_u64(words[2], offset))
+            return {std::nullopt, ParseError::bad_offset};
+        return {Request{verb, std::string(words[1]), offset}, ParseError::none};
+    }
     // The lab ignores extra words; a name with spaces would then be served as its first word.
     if (words.size() > 2) return {std::nullopt, ParseError::extra_arguments};
-    return {Request{verb, std::string(words[1])}, ParseError::none};
+    return {Request{verb, std::string(words[1]), 0}, ParseError::none};
 }
 
 std::string format_request(Verb verb, std::string_view filename) {
-    std::string out(verb == Verb::search ? search_verb : request_verb);
+    std::string out(verb == Verb::search ? search_verb : request_verb);  // XREQ: format_ext_request
     out += ' ';
     out += filename;
     out += '\n';
@@ -71,6 +101,7 @@ std::string format_error_answer(ParseError error) {
     switch (error) {
     case ParseError::missing_filename: return "400 Missing filename.";
     case ParseError::extra_arguments: return "400 Too many arguments.";
+    case ParseError::bad_offset: return "400 Bad offset.";
     case ParseError::empty:
     case ParseError::unknown_verb:
     case ParseError::none: break;
@@ -80,6 +111,41 @@ std::string format_error_answer(ParseError error) {
 
 std::string busy_answer() { return "421 Busy, try again later."; }
 std::string too_long_answer() { return "414 Message too long."; }
+
+std::string format_ext_request(std::string_view filename, std::uint64_t offset) {
+    return std::string(ext_request_verb) + ' ' + std::string(filename) + ' ' + std::to_string(offset) + '\n';
+}
+
+std::string format_ext_found(std::uint64_t size, std::string_view sha256_hex) {
+    return "260 " + std::to_string(size) + ' ' + std::string(sha256_hex) + '\n';
+}
+
+std::string format_ext_not_found(std::string_view filename) {
+    return "560 " + std::string(filename) + " not found.\n";
+}
+
+std::string format_ext_bad_offset(std::uint64_t size) { return "416 " + std::to_string(size) + '\n'; }
+
+ExtAnswer parse_ext_answer(std::string_view received) {
+    using K = ExtAnswer::Kind;
+    auto nl = received.find('\n');
+    // The not-found line echoes the name (up to 255 bytes), so allow for it before giving up.
+    const std::size_t limit = max_ext_answer_size + 255;
+    if (nl == std::string_view::npos)
+        return {received.size() > limit ? K::invalid : K::incomplete};
+    if (nl > limit) return {K::invalid};
+    auto words = split_words(received.substr(0, nl));
+    ExtAnswer a{K::invalid, 0, {}, nl + 1};
+    if (words.size() == 3 && words[0] == "260" && parse_u64(words[1], a.size) && is_hex64(words[2])) {
+        a.kind = K::found;
+        a.sha256 = std::string(words[2]);
+    } else if (words.size() == 2 && words[0] == "416" && parse_u64(words[1], a.size)) {
+        a.kind = K::bad_offset;
+    } else if (!words.empty() && words[0] == "560") {
+        a.kind = K::not_found;
+    }
+    return a;
+}
 
 std::array<char, length_field_size> encode_length(std::uint32_t length) {
     return {static_cast<char>(length >> 24), static_cast<char>(length >> 16),

@@ -68,8 +68,14 @@ bool Session::dispatch(const std::string& message) {
     const std::string id = std::to_string(peer_id_);
     auto parsed = pr::parse_request(message);
     if (parsed.error == pr::ParseError::empty) return true;  // blank line: nothing to answer
-    output_.server_line("Received message from " + id + ": " + pr::render_bytes(message));
     std::error_code ec;
+    if (parsed.request && parsed.request->verb == pr::Verb::search &&
+        parsed.request->filename == pr::extension_probe) {
+        // Every connect from one of our nodes starts with this probe: answer it quietly.
+        socket_->write_all(handle_request(*parsed.request, index_).header, ec);
+        return !ec;
+    }
+    output_.server_line("Received message from " + id + ": " + pr::render_bytes(message));
     if (!parsed.request) {
         output_.server_line("Unknown message.");
         socket_->write_all(pr::format_error_answer(parsed.error), ec);
@@ -78,7 +84,7 @@ bool Session::dispatch(const std::string& message) {
     Reply reply = handle_request(*parsed.request, index_);
     output_.server_line("Response to peer " + id + ":  " + reply.log);
     socket_->write_all(reply.header, ec);
-    if (!ec && reply.body) send_file(*socket_, *reply.body, ec);
+    if (!ec && reply.body) send_file(*socket_, *reply.body, reply.body_offset, ec);
     if (ec && !exit_event_.load())
         output_.server_line("Sending to peer " + id + " failed: " + ec.message() + "; connection closed.");
     return !ec;

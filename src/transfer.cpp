@@ -1,10 +1,13 @@
 #include "p2p/transfer.hpp"
 
+#include "p2p/sha256.hpp"
+
 #include <boost/filesystem/operations.hpp>
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <memory>
 #include <sys/sendfile.h>
 #include <unistd.h>
 #include <vector>
@@ -58,9 +61,9 @@ ReadStatus read_exact(Socket& socket, char* buf, std::size_t len, const ReadLimi
     return ReadStatus::ok;
 }
 
-void send_file(Socket& socket, const OpenFile& file, std::error_code& ec) {
-    off_t offset = 0;
-    std::uint64_t left = file.size();
+void send_file(Socket& socket, const OpenFile& file, std::uint64_t from, std::error_code& ec) {
+    off_t offset = static_cast<off_t>(from);
+    std::uint64_t left = file.size() - from;
     while (left > 0) {
         std::size_t chunk = left > (1u << 30) ? (1u << 30) : static_cast<std::size_t>(left);
         ssize_t n = ::sendfile(socket.native_handle(), file.fd(), &offset, chunk);
@@ -79,22 +82,34 @@ void send_file(Socket& socket, const OpenFile& file, std::error_code& ec) {
     ec.clear();
 }
 
-ReceiveResult receive_file(Socket& socket, std::uint64_t length, const FileIndex& index,
-                           const std::string& name, bool overwrite, const ReadLimits& limits,
+ReceiveResult receive_file(Socket& socket, const ReceiveTarget& t, const ReadLimits& limits,
                            const ProgressFn& progress) {
     using Kind = ReceiveResult::Kind;
-    const std::string final_path = index.path_for(name).string();
-    const std::string part_path = index.partial_path_for(name).string();
+    const std::string final_path = t.index.path_for(t.name).string();
+    const std::string part_path = t.index.partial_path_for(t.name).string();
+    const std::uint64_t length = t.total - t.offset;
     ReceiveResult result{Kind::saved, 0, {}};
-
-    int fd = ::open(part_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    auto fail_write = [&](int err) {
         result.kind = Kind::write_failed;
-        result.detail = errno_text(errno);
+        result.detail = errno_text(err);
+    };
+
+    // Read-write: a resumed download hashes the bytes it already has.
+    int fd = ::open(part_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) fail_write(errno);
+    std::unique_ptr<Sha256> hash;
+    if (!t.expected_sha256.empty()) hash = std::make_unique<Sha256>();
+    if (fd >= 0) {
+        // Whatever lies beyond the offset is not trusted; the kept prefix joins the digest.
+        if (::ftruncate(fd, static_cast<off_t>(t.offset)) != 0 ||
+            ::lseek(fd, static_cast<off_t>(t.offset), SEEK_SET) < 0 ||
+            (hash && !hash->update_from_fd(fd, 0, t.offset))) {
+            fail_write(errno ? errno : EIO);
+            ::close(fd);
+            fd = -1;
+        }
     }
     std::vector<char> buf(receive_buffer_size);
-    // Keep reading after a write failure: the peer is sending `length` bytes either way and the
-    // connection must stay in step for the next request.
     while (result.received < length) {
         std::size_t want = static_cast<std::size_t>(
             std::min<std::uint64_t>(buf.size(), length - result.received));
@@ -110,43 +125,39 @@ ReceiveResult receive_file(Socket& socket, std::uint64_t length, const FileIndex
             break;
         }
         result.received += n;
-        if (fd >= 0) {
-            for (std::size_t off = 0; off < n;) {
-                ssize_t w = ::write(fd, buf.data() + off, n - off);
-                if (w < 0 && errno == EINTR) continue;
-                if (w <= 0) {
-                    result.kind = Kind::write_failed;
-                    result.detail = errno_text(w < 0 ? errno : ENOSPC);
-                    ::close(fd);
-                    fd = -1;
-                    break;
-                }
-                off += static_cast<std::size_t>(w);
+        if (hash) hash->update(buf.data(), n);
+        for (std::size_t off = 0; fd >= 0 && off < n;) {
+            ssize_t w = ::write(fd, buf.data() + off, n - off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) {
+                fail_write(w < 0 ? errno : ENOSPC);
+                ::close(fd);
+                fd = -1;
+                break;
             }
+            off += static_cast<std::size_t>(w);
         }
-        if (progress) progress(result.received, length);
+        if (progress) progress(t.offset + result.received, t.total);
     }
     if (fd >= 0) {
         // Durable before visible: the final name only ever appears with every byte on disk.
-        if (result.kind == Kind::saved && ::fsync(fd) != 0) {
-            result.kind = Kind::write_failed;
-            result.detail = errno_text(errno);
-        }
-        if (::close(fd) != 0 && result.kind == Kind::saved) {
-            result.kind = Kind::write_failed;
-            result.detail = errno_text(errno);
-        }
+        if (result.kind == Kind::saved && ::fsync(fd) != 0) fail_write(errno);
+        if (::close(fd) != 0 && result.kind == Kind::saved) fail_write(errno);
     }
+    if (result.kind == Kind::saved && hash && hash->hex_digest() != t.expected_sha256)
+        result.kind = Kind::corrupt;
     if (result.kind == Kind::saved) {
         // link() refuses to replace an existing name; rename() replaces it atomically.
-        int rc = overwrite ? ::rename(part_path.c_str(), final_path.c_str())
-                           : ::link(part_path.c_str(), final_path.c_str());
+        int rc = t.overwrite ? ::rename(part_path.c_str(), final_path.c_str())
+                             : ::link(part_path.c_str(), final_path.c_str());
         if (rc != 0) {
-            result.kind = (!overwrite && errno == EEXIST) ? Kind::exists : Kind::write_failed;
-            result.detail = errno_text(errno);
+            if (!t.overwrite && errno == EEXIST) result.kind = Kind::exists;
+            else fail_write(errno);
         }
     }
-    ::unlink(part_path.c_str());  // after rename it is already gone; otherwise discard it
+    const bool resumable = t.keep_partial && (result.kind == Kind::disconnected ||
+                           result.kind == Kind::timeout || result.kind == Kind::interrupted);
+    if (!resumable) ::unlink(part_path.c_str());  // after a rename it is already gone
     return result;
 }
 

@@ -16,6 +16,10 @@ enum class SearchOutcome { found, not_found, disconnected, invalid_answer, timeo
 /// Sends "SRCH name" and waits for one of the two possible answers.
 SearchOutcome search(Socket& socket, const std::string& name, const ReadLimits& limits);
 
+/// Asks a freshly connected peer whether it speaks the extension (integrity, resume, 64-bit
+/// lengths). found: yes; not_found: a lab peer; anything else: the connection is unusable.
+SearchOutcome probe_extension(Socket& socket, const ReadLimits& limits);
+
 /// How a download from one peer ended.
 struct DownloadOutcome {
     enum class Kind {
@@ -27,15 +31,21 @@ struct DownloadOutcome {
         invalid_answer,  ///< the peer's answer does not follow the protocol
         timeout,         ///< the peer stalled
         interrupted,     ///< quit or Ctrl-C while waiting
-        write_failed     ///< the local disk refused the bytes (text in `detail`)
+        write_failed,    ///< the local disk refused the bytes (text in `detail`)
+        corrupt          ///< every byte arrived but the SHA-256 differs; discarded
     } kind;
-    std::uint64_t bytes = 0;     ///< bytes received
-    std::uint64_t expected = 0;  ///< bytes announced by the peer
+    std::uint64_t bytes = 0;     ///< bytes received in this transfer
+    std::uint64_t expected = 0;  ///< bytes announced by the peer for this transfer
     std::string detail;
+    std::uint64_t resumed_from = 0;  ///< extension: bytes that were already in name.part
+    bool verified = false;           ///< extension: the SHA-256 matched
+    bool partial_kept = false;       ///< extension: name.part kept for a later resume
 };
 
-/// Sends "REQ name" and saves the file into `index`'s folder (see receive_file).
+/// Downloads `name` into `index`'s folder (see receive_file). With `extended`, uses XREQ:
+/// resumes from name.part, verifies the SHA-256, takes 64-bit sizes; otherwise the lab's REQ.
 DownloadOutcome download(Socket& socket, const std::string& name, const FileIndex& index,
-                         bool overwrite, const ReadLimits& limits, const ProgressFn& progress);
+                         bool overwrite, bool extended, const ReadLimits& limits,
+                         const ProgressFn& progress);
 
 }  // namespace p2p

@@ -2,9 +2,12 @@
 #pragma once
 
 #include <boost/filesystem/path.hpp>
+#include <boost/thread/mutex.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <tuple>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -57,9 +60,18 @@ public:
 
     const boost::filesystem::path& dir() const { return dir_; }
 
+    /// SHA-256 (hex) of an opened file, remembered per file version (device, inode, size,
+    /// modification time), so a file asked for again is not read twice. Empty on a read error.
+    std::string sha256(const OpenFile& file) const;
+
 private:
     boost::filesystem::path dir_;
     std::string canonical_dir_;  ///< with a trailing '/', to test "is inside" by prefix
+
+    using VersionKey = std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::int64_t>;
+    /// Guards digests_: sessions look up and add digests concurrently. Not held while hashing.
+    mutable boost::mutex digests_mutex_;
+    mutable std::map<VersionKey, std::string> digests_;
 };
 
 }  // namespace p2p

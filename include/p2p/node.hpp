@@ -31,6 +31,7 @@ struct NodeConfig {
     SessionLimits session;
     std::chrono::milliseconds connect_timeout{1000};  ///< the lab's 1 s scan timeout
     std::chrono::milliseconds stall_timeout{30000};   ///< a silent peer during sf/request
+    std::chrono::milliseconds probe_timeout{3000};    ///< the extension probe after connect
 };
 
 class Node {
@@ -64,6 +65,8 @@ public:
 
     /// Downloads from a connected peer (nullopt: not connected). A peer whose stream can no
     /// longer be trusted (gone, stalled, garbled) is dropped from the table.
+    bool is_extended(std::uint16_t peer) const { return peers_.find(peer).extended; }
+
     std::optional<DownloadOutcome> request(std::uint16_t peer, const std::string& name,
                                            bool overwrite, const ProgressFn& progress);
 

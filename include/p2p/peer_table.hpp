@@ -12,15 +12,21 @@
 
 namespace p2p {
 
+/// One outgoing connection.
+struct PeerConnection {
+    std::shared_ptr<Socket> socket;  ///< null: not connected
+    bool extended = false;           ///< the peer answered the extension probe
+};
+
 class PeerTable {
 public:
     bool contains(std::uint16_t peer) const;
     /// Adds a connection; false (socket dropped) if one to `peer` already exists.
-    bool add(std::uint16_t peer, Socket socket);
+    bool add(std::uint16_t peer, Socket socket, bool extended);
     /// Closes and forgets the connection; false if there was none.
     bool remove(std::uint16_t peer);
-    /// The connection to `peer`, or null. The console thread is its only user.
-    std::shared_ptr<Socket> find(std::uint16_t peer) const;
+    /// The connection to `peer` (socket null if none). The console thread is its only user.
+    PeerConnection find(std::uint16_t peer) const;
     std::vector<std::uint16_t> peers() const;
     /// Closes every connection (shutdown).
     void close_all();
@@ -29,7 +35,7 @@ private:
     /// Guards peers_: the console changes it; stop() (possibly another thread) closes it.
     /// Held only for map updates, never across a connect or any socket I/O.
     mutable boost::mutex mutex_;
-    std::vector<std::pair<std::uint16_t, std::shared_ptr<Socket>>> peers_;
+    std::vector<std::pair<std::uint16_t, PeerConnection>> peers_;
 };
 
 }  // namespace p2p

@@ -5,6 +5,12 @@
 //   answer to REQ    40-byte status field, text left-aligned and space-padded:
 //                    "250 <f> found." + 4-byte big-endian length + that many bytes
 //                  | "550 <f> not found."
+// Extension, between our nodes only (negotiated; the lab's bytes above never change):
+//   probe            SRCH :p2p-ext:1   ->  "150 :p2p-ext:1 found." from our nodes,
+//                                          "450 :p2p-ext:1 not found." from a lab peer
+//   request          XREQ <filename> <offset>
+//   answer           "260 <size> <sha256-hex>\n" + the bytes from offset to size
+//                  | "560 <f> not found.\n"  |  "416 <size>\n" (offset beyond the end)
 // The full rule set is in docs/protocol.md.
 #pragma once
 
@@ -24,16 +30,22 @@ constexpr std::size_t length_field_size = 4;
 /// Longest request we accept (the lab reads requests with recv(1024)).
 constexpr std::size_t max_request_size = 1024;
 
-enum class Verb { search, request };
+/// The capability probe's reserved name (see above); never a real file.
+constexpr std::string_view extension_probe = ":p2p-ext:1";
+/// Longest extension answer line we accept ("260 " + 20 digits + ' ' + 64 hex + '\n' fits).
+constexpr std::size_t max_ext_answer_size = 128;
+
+enum class Verb { search, request, ext_request };
 
 /// One well-formed request.
 struct Request {
     Verb verb;
     std::string filename;
+    std::uint64_t offset = 0;  ///< XREQ only: where the requester's copy stops
 };
 
 /// Why a message is not a request.
-enum class ParseError { none, empty, unknown_verb, missing_filename, extra_arguments };
+enum class ParseError { none, empty, unknown_verb, missing_filename, extra_arguments, bad_offset };
 
 /// Outcome of parse_request: a request, or the reason there is none.
 struct ParseResult {
@@ -59,6 +71,22 @@ std::string pad_status_field(std::string_view text);
 std::string format_error_answer(ParseError error);
 std::string busy_answer();
 std::string too_long_answer();
+
+/// "XREQ f 123\n".
+std::string format_ext_request(std::string_view filename, std::uint64_t offset);
+/// "260 <size> <sha256-hex>\n", "560 <f> not found.\n", "416 <size>\n".
+std::string format_ext_found(std::uint64_t size, std::string_view sha256_hex);
+std::string format_ext_not_found(std::string_view filename);
+std::string format_ext_bad_offset(std::uint64_t size);
+
+/// An extension answer line, once complete.
+struct ExtAnswer {
+    enum class Kind { incomplete, found, not_found, bad_offset, invalid } kind;
+    std::uint64_t size = 0;  ///< found / bad_offset: the whole file's size
+    std::string sha256;      ///< found: 64 lowercase hex characters
+    std::size_t consumed = 0;  ///< bytes of the line including '\n'
+};
+ExtAnswer parse_ext_answer(std::string_view received);
 
 std::array<char, length_field_size> encode_length(std::uint32_t length);
 std::uint32_t decode_length(const char* bytes);

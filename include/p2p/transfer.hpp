@@ -28,24 +28,35 @@ ReadStatus read_exact(Socket& socket, char* buf, std::size_t len, const ReadLimi
 /// Waits for the next bytes and appends what one recv() returns (at most `max`).
 ReadStatus read_more(Socket& socket, std::string& into, std::size_t max, const ReadLimits& limits);
 
-/// Sends `file` whole, in kernel-sized chunks (sendfile: no copy through user space).
-void send_file(Socket& socket, const OpenFile& file, std::error_code& ec);
+/// Sends `file` from `offset` to its end (sendfile: no copy through user space).
+void send_file(Socket& socket, const OpenFile& file, std::uint64_t offset, std::error_code& ec);
 
 /// Called while a download runs: bytes received so far, bytes expected.
 using ProgressFn = std::function<void(std::uint64_t, std::uint64_t)>;
 
+/// Where and how a download is saved.
+struct ReceiveTarget {
+    const FileIndex& index;
+    std::string name;
+    bool overwrite = false;       ///< replace an existing `name` (request -f)
+    std::uint64_t offset = 0;     ///< bytes already in name.part that are kept (resume)
+    std::uint64_t total = 0;      ///< the file's size: offset + the bytes still to arrive
+    std::string expected_sha256;  ///< whole-file digest to verify; empty for lab peers
+    bool keep_partial = false;    ///< keep name.part after an interrupted transfer (resumable)
+};
+
 /// How receive_file ended.
 struct ReceiveResult {
-    enum class Kind { saved, exists, disconnected, timeout, interrupted, write_failed } kind;
-    std::uint64_t received = 0;  ///< bytes that arrived
+    enum class Kind { saved, exists, disconnected, timeout, interrupted, write_failed, corrupt } kind;
+    std::uint64_t received = 0;  ///< bytes that arrived in this transfer
     std::string detail;          ///< the OS error for write_failed
 };
 
-/// Receives `length` bytes into `name` in the shared folder: written under a temporary name
-/// and renamed only when complete, so `name` never holds partial data. Without `overwrite`, an
-/// existing `name` is kept (kind exists) - the bytes are still read so the stream stays in step.
-ReceiveResult receive_file(Socket& socket, std::uint64_t length, const FileIndex& index,
-                           const std::string& name, bool overwrite, const ReadLimits& limits,
+/// Receives total - offset bytes into `name` in the shared folder: appended to name.part and
+/// given the name `name` only when complete, synced and (if a digest is given) verified, so
+/// `name` never holds partial or wrong data. Without `overwrite`, an existing `name` is kept.
+/// The bytes are read to the end even when the disk fails, so the stream stays in step.
+ReceiveResult receive_file(Socket& socket, const ReceiveTarget& target, const ReadLimits& limits,
                            const ProgressFn& progress);
 
 }  // namespace p2p

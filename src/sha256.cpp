@@ -1,0 +1,53 @@
+#include "p2p/sha256.hpp"
+
+#include <openssl/evp.h>
+
+#include <cerrno>
+#include <stdexcept>
+#include <unistd.h>
+#include <vector>
+
+namespace p2p {
+
+struct Sha256::Impl {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Impl() { EVP_MD_CTX_free(ctx); }
+};
+
+Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
+    if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1)
+        throw std::runtime_error("SHA-256 unavailable");
+}
+
+Sha256::~Sha256() = default;
+
+void Sha256::update(const void* data, std::size_t len) { EVP_DigestUpdate(impl_->ctx, data, len); }
+
+std::string Sha256::hex_digest() {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(impl_->ctx, md, &len);
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < len; ++i) {
+        out += hex[md[i] >> 4];
+        out += hex[md[i] & 15];
+    }
+    return out;
+}
+
+bool Sha256::update_from_fd(int fd, std::uint64_t offset, std::uint64_t length) {
+    std::vector<char> buf(256 * 1024);
+    while (length > 0) {
+        std::size_t want = length < buf.size() ? static_cast<std::size_t>(length) : buf.size();
+        ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        update(buf.data(), static_cast<std::size_t>(n));
+        offset += static_cast<std::uint64_t>(n);
+        length -= static_cast<std::uint64_t>(n);
+    }
+    return true;
+}
+
+}  // namespace p2p
