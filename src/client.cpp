@@ -77,8 +77,10 @@ DownloadOutcome download_lab(Socket& socket, const std::string& name, const File
     case pr::Status::invalid: return {K::invalid_answer};
     case pr::Status::not_found: {
         if (field == pr::format_status_field(false, name)) return {K::not_found};
-        auto end = field.find_last_not_of(' ');
-        return {K::refused, 0, 0, field.substr(4, end - 3)};
+        // Another reason, e.g. "550 f too large.": keep the text, as the lab prints it.
+        std::string reason = field.substr(4, field.find_last_not_of(' ') - 3);
+        if (!reason.empty() && reason.back() == '.') reason.pop_back();
+        return {K::refused, 0, 0, reason};
     }
     case pr::Status::found: break;
     }

@@ -128,3 +128,55 @@ BOOST_AUTO_TEST_CASE(render_bytes_is_a_python_bytes_literal) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(extension)
+
+BOOST_AUTO_TEST_CASE(xreq_needs_name_and_offset) {
+    auto r = parse_request("XREQ big.iso 123\n");
+    BOOST_REQUIRE(r.request);
+    BOOST_TEST((r.request->verb == Verb::ext_request));
+    BOOST_TEST(r.request->filename == "big.iso");
+    BOOST_TEST(r.request->offset == 123u);
+    BOOST_TEST(parse_request("XREQ big.iso 18446744073709551615").request->offset == 18446744073709551615ull);
+    for (const char* bad : {"XREQ big.iso", "XREQ big.iso -1", "XREQ big.iso 1x", "XREQ big.iso 1 2",
+                            "XREQ big.iso 18446744073709551616", "XREQ big.iso 999999999999999999999"})
+        BOOST_TEST((parse_request(bad).error == ParseError::bad_offset), bad);
+    BOOST_TEST(format_error_answer(ParseError::bad_offset) == "400 Bad offset.");
+}
+
+BOOST_AUTO_TEST_CASE(xreq_round_trip) {
+    auto bytes = format_ext_request("a.bin", 5000000000ull);
+    BOOST_TEST(bytes == "XREQ a.bin 5000000000\n");
+    auto r = parse_request(bytes);
+    BOOST_REQUIRE(r.request);
+    BOOST_TEST(r.request->offset == 5000000000ull);
+}
+
+BOOST_AUTO_TEST_CASE(probe_uses_only_lab_bytes) {
+    // A lab peer sees an ordinary search for a file it does not have.
+    BOOST_TEST(format_request(Verb::search, extension_probe) == "SRCH :p2p-ext:1\n");
+    BOOST_TEST((parse_search_answer("450 :p2p-ext:1 not found.", extension_probe) == SearchAnswer::not_found));
+}
+
+BOOST_AUTO_TEST_CASE(ext_answers) {
+    const std::string sha(64, 'a');
+    BOOST_TEST(format_ext_found(4294967297ull, sha) == "260 4294967297 " + sha + "\n");
+    auto a = parse_ext_answer(format_ext_found(4294967297ull, sha) + "DATA");
+    BOOST_TEST((a.kind == ExtAnswer::Kind::found));
+    BOOST_TEST(a.size == 4294967297ull);  // beyond the lab's 4-byte length
+    BOOST_TEST(a.sha256 == sha);
+    BOOST_TEST(a.consumed == format_ext_found(4294967297ull, sha).size());
+
+    BOOST_TEST((parse_ext_answer(format_ext_not_found("x")).kind == ExtAnswer::Kind::not_found));
+    auto b = parse_ext_answer(format_ext_bad_offset(77));
+    BOOST_TEST((b.kind == ExtAnswer::Kind::bad_offset));
+    BOOST_TEST(b.size == 77u);
+    BOOST_TEST((parse_ext_answer("260 12 ").kind == ExtAnswer::Kind::incomplete));
+    BOOST_TEST((parse_ext_answer("260 12 abc\n").kind == ExtAnswer::Kind::invalid));          // short digest
+    BOOST_TEST((parse_ext_answer("260 12 " + std::string(64, 'A') + "\n").kind == ExtAnswer::Kind::invalid));
+    BOOST_TEST((parse_ext_answer("260 -1 " + sha + "\n").kind == ExtAnswer::Kind::invalid));
+    BOOST_TEST((parse_ext_answer("421 Busy, try again later.\n").kind == ExtAnswer::Kind::invalid));
+    BOOST_TEST((parse_ext_answer(std::string(1000, 'x')).kind == ExtAnswer::Kind::invalid));   // no newline, too long
+}
+
+BOOST_AUTO_TEST_SUITE_END()
