@@ -1,51 +1,102 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, runs every Boost.Test suite through b2,
-# and ends with one line "N passed, M failed" (test cases, summed over all test modules).
-# Usage: test/run.sh
+# The test command: installs what is missing, builds, and runs every Boost.Test suite through
+# b2 in three builds - release, AddressSanitizer+UndefinedBehaviorSanitizer, ThreadSanitizer -
+# then a short libFuzzer run of the protocol parser. The last line is "N passed, M failed"
+# (test cases summed over all modules and builds; the fuzz run counts as one case).
+#
+# Usage: test/run.sh                 everything (CI)
+#        P2P_TEST_PASSES="release" test/run.sh     a subset of: release asan tsan fuzz
+#        P2P_FUZZ_SECONDS=300 ...    a longer fuzz run (default 20)
 set -u
 cd "$(dirname "$0")/.."
 . tools/deps.sh
-ensure_packages "${BUILD_PACKAGES[@]}" python3 || { echo "could not install packages"; echo "0 passed, 1 failed"; exit 1; }
+passes=${P2P_TEST_PASSES:-"asan tsan fuzz release"}
+packages=("${BUILD_PACKAGES[@]}" python3)
+case " $passes " in *" fuzz "*) packages+=(clang libclang-rt-14-dev) ;; esac
+ensure_packages "${packages[@]}" || { echo "could not install packages"; echo "0 passed, 1 failed"; exit 1; }
 
 jobs=$(nproc 2>/dev/null || echo 2)
-echo "== build"
-if ! b2 -j"$jobs" -d0 >build.log 2>&1; then
-    tail -40 build.log
-    echo "0 passed, 1 failed"
-    exit 1
-fi
+total_passed=0
+total_failed=0
 
-# b2 reruns a test only when its marker is missing: drop old results so every run is real.
-find test/bin \( -name '*.test' -o -name '*.output' -o -name '*.run' \) -delete 2>/dev/null
-echo "== b2 test"
+# Sums the Boost.Test reports of every module of the last b2 run.
+count_results() {
+    local label=$1 src mod out p f
+    for src in test/test_*.cpp; do
+        mod=$(basename "$src" .cpp)
+        out=$(find test/bin -name "$mod.output" 2>/dev/null | head -1)
+        if [ -z "$out" ]; then
+            echo "  [$label] $mod: no result (did not build or did not run)"
+            total_failed=$((total_failed + 1)); continue
+        fi
+        p=$(grep -oE '[0-9]+ test cases? out of [0-9]+ passed' "$out" | head -1 | awk '{print $1}')
+        f=$(grep -oE '[0-9]+ test cases? out of [0-9]+ (failed|aborted)' "$out" | awk '{s+=$1} END {print s+0}')
+        p=${p:-0}
+        if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+            echo "  [$label] $mod: crashed or printed no report:"; tail -20 "$out" | sed 's/^/    /'
+            f=1
+        elif [ "$f" -eq 0 ] && ! grep -q 'EXIT STATUS: 0' "$out"; then
+            # Reported success, then failed: a crash at exit, a leak or a sanitizer report.
+            echo "  [$label] $mod: non-zero exit after its report:"; grep -E 'Sanitizer|SUMMARY|EXIT STATUS' "$out" | head -10 | sed 's/^/    /'
+            f=1
+        fi
+        if [ "$f" -gt 0 ]; then
+            grep -E 'error: in|Sanitizer|SUMMARY' "$out" | head -20 | sed 's/^/    /'
+        fi
+        echo "  [$label] $mod: $p passed, $f failed"
+        total_passed=$((total_passed + p)); total_failed=$((total_failed + f))
+    done
+}
+
+# run_pass LABEL B2-PROPERTIES...: build, run every suite, count.
+run_pass() {
+    local label=$1; shift
+    echo "== $label: b2 $*"
+    # b2 reruns a test only when its result is missing, and installs stage/p2p-node only when it
+    # looks older than the build: drop both so every run is real and tests the right binary.
+    find test/bin \( -name '*.test' -o -name '*.output' -o -name '*.run' \) -delete 2>/dev/null
+    rm -f stage/p2p-node
+    if ! b2 -j"$jobs" -d0 "$@" >"build-$label.log" 2>&1; then
+        grep -E 'error|failed' "build-$label.log" | head -20
+        echo "  [$label] build failed"
+        total_failed=$((total_failed + 1)); return
+    fi
+    b2 -j"$jobs" "$@" test >"test-$label.log" 2>&1
+    count_results "$label"
+}
+
 export BOOST_TEST_REPORT_LEVEL=short
 export BOOST_TEST_LOG_LEVEL=test_suite
-b2 -j"$jobs" test >test.log 2>&1
-grep -E '^\*\*passed\*\*|\.\.\.failed|error:' test.log | sed 's/^/  /'
+export BOOST_TEST_COLOR_OUTPUT=no
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
-passed=0; failed=0
-for src in test/test_*.cpp; do
-    mod=$(basename "$src" .cpp)
-    out=$(find test/bin -name "$mod.output" | head -1)
-    if [ -z "$out" ]; then
-        echo "  $mod: no result (did not build or did not run)"
-        failed=$((failed + 1)); continue
-    fi
-    p=$(grep -oE '[0-9]+ test cases? out of [0-9]+ passed' "$out" | head -1 | awk '{print $1}')
-    f=$(grep -oE '[0-9]+ test cases? out of [0-9]+ (failed|aborted)' "$out" | awk '{s+=$1} END {print s+0}')
-    if [ -z "$p" ] && grep -q 'No errors detected' "$out"; then p=1; fi
-    if [ -z "$p" ] && [ "$f" -eq 0 ]; then
-        echo "  $mod: crashed or printed no report:"; tail -20 "$out" | sed 's/^/    /'
-        f=1; p=0
-    fi
-    # A module that reported success but then crashed (e.g. at exit) still failed.
-    if [ "$f" -eq 0 ] && ! grep -q 'EXIT STATUS: 0' "$out"; then
-        echo "  $mod: non-zero exit after its report:"; tail -5 "$out" | sed 's/^/    /'
-        f=1
-    fi
-    [ "$f" -gt 0 ] && { echo "  $mod: failures:"; grep -E 'error|fail' "$out" | head -20 | sed 's/^/    /'; }
-    echo "  $mod: ${p:-0} passed, $f failed"
-    passed=$((passed + ${p:-0})); failed=$((failed + f))
+for pass in $passes; do
+    case $pass in
+    release) run_pass release ;;
+    asan)    run_pass asan variant=debug address-sanitizer=norecover undefined-sanitizer=norecover ;;
+    tsan)    run_pass tsan variant=debug thread-sanitizer=norecover ;;
+    fuzz)
+        secs=${P2P_FUZZ_SECONDS:-20}
+        echo "== fuzz: protocol parser, ${secs}s"
+        corpus=$(mktemp -d)
+        cp fuzz/seeds/* "$corpus"/
+        if b2 -d0 toolset=clang fuzz >build-fuzz.log 2>&1 &&
+           stage/fuzz_protocol -max_total_time="$secs" -max_len=4096 -artifact_prefix="$corpus/" \
+               "$corpus" >fuzz.log 2>&1; then
+            echo "  [fuzz] $(grep -E '^Done' fuzz.log)"
+            total_passed=$((total_passed + 1))
+        else
+            echo "  [fuzz] failed:"; grep -E 'ERROR|SUMMARY|error' build-fuzz.log fuzz.log | head -10 | sed 's/^/    /'
+            ls "$corpus"/crash-* 2>/dev/null | sed 's/^/    crash input: /'
+            total_failed=$((total_failed + 1))
+        fi
+        rm -rf "$corpus"
+        ;;
+    *) echo "unknown pass '$pass' (use: release asan tsan fuzz)"; total_failed=$((total_failed + 1)) ;;
+    esac
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]

@@ -1,0 +1,30 @@
+// libFuzzer target: the bytes a peer can send us, through the same code a session uses.
+// Cuts the input into requests (in two piece sizes taken from the input), parses each one, and
+// also runs the requesting side's answer parsers over the raw bytes.
+#include "p2p/line_reader.hpp"
+#include "p2p/protocol.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    namespace pr = p2p::protocol;
+    std::string_view bytes(reinterpret_cast<const char*>(data), size);
+    const std::size_t piece = size ? 1 + data[0] % 64 : 1;
+    p2p::LineReader reader(pr::max_request_size);
+    for (std::size_t i = 0; i < bytes.size() && !reader.overflowed(); i += piece) {
+        reader.feed(bytes.substr(i, piece));
+        while (auto line = reader.next_line()) {
+            auto r = pr::parse_request(*line);
+            if (r.request) (void)pr::render_bytes(r.request->filename);
+            else (void)pr::format_error_answer(r.error);
+        }
+    }
+    if (reader.has_partial()) (void)pr::parse_request(reader.take_partial());
+    (void)pr::parse_search_answer(bytes, "SkyShip.jpg");
+    (void)pr::parse_ext_answer(bytes);
+    if (bytes.size() >= pr::status_field_size) (void)pr::parse_status_field(bytes.substr(0, pr::status_field_size));
+    if (bytes.size() >= pr::length_field_size) (void)pr::decode_length(bytes.data());
+    return 0;
+}
