@@ -57,18 +57,22 @@ std::vector<std::pair<std::uint16_t, bool>> Node::scan() {
     std::vector<std::pair<std::uint16_t, bool>> results;
     for (unsigned p = config_.scan_low; p <= config_.scan_high; ++p)
         if (p != port_) results.emplace_back(static_cast<std::uint16_t>(p), false);
-    // One probe thread per port: a range of silent hosts costs one timeout, not one each.
-    // Each thread writes only its own slot; join() publishes the results.
-    std::vector<boost::thread> probes;
-    probes.reserve(results.size());
-    for (auto& r : results) {
-        probes.emplace_back([this, &r] {
-            std::error_code ec;
-            Socket s = Socket::connect(config_.host, r.first, config_.connect_timeout, ec);
-            r.second = !ec;
-        });
+    // One probe thread per port, at most 64 at a time: a range of silent hosts costs one
+    // timeout per batch, not one per port. Each thread writes only its own slot; join()
+    // publishes the results.
+    constexpr std::size_t batch = 64;
+    for (std::size_t first = 0; first < results.size(); first += batch) {
+        std::vector<boost::thread> probes;
+        for (std::size_t i = first; i < std::min(results.size(), first + batch); ++i) {
+            auto& r = results[i];
+            probes.emplace_back([this, &r] {
+                std::error_code ec;
+                Socket s = Socket::connect(config_.host, r.first, config_.connect_timeout, ec);
+                r.second = !ec;
+            });
+        }
+        for (auto& t : probes) t.join();
     }
-    for (auto& t : probes) t.join();
     return results;
 }
 
