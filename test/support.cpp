@@ -77,7 +77,9 @@ bool same_bytes(const fs::path& a, const fs::path& b) {
     return true;
 }
 
-fs::path repo_root() { return fs::path(__FILE__).parent_path().parent_path(); }
+// b2 compiles with a relative __FILE__ ("test/support.cpp"): made absolute against the working
+// directory (b2 runs tests from the root), so it still holds for a child started in another cwd.
+fs::path repo_root() { return fs::absolute(fs::path(__FILE__).parent_path().parent_path()); }
 
 fs::path node_binary() {
     if (const char* env = std::getenv("P2P_NODE")) return env;

@@ -1,2 +1,270 @@
+// Interop with the lab's reference peer: test/lab_peer.py is the lab's Python code run as it
+// is. Our node requests from it and serves it, over one connection each way, and every file
+// must arrive byte for byte while both consoles print the lab's lines.
 #define BOOST_TEST_MODULE interop
 #include <boost/test/unit_test.hpp>
+
+#include "support.hpp"
+
+#include <cctype>
+#include <memory>
+#include <string>
+
+using namespace p2p::test;
+
+namespace {
+
+constexpr std::uint64_t skyship_size = 85021;    // the lab's SkyShip.jpg
+constexpr std::uint64_t big_size = 3u << 20;     // many recv() calls on both sides
+constexpr auto transfer_timeout = std::chrono::milliseconds(30s);
+// Generous: a pyenv shim alone takes about a second per python3 start, several under load.
+constexpr auto startup_timeout = std::chrono::milliseconds(30s);
+
+/// Sends one console line and waits until `expected` appears in what the child prints next.
+bool command(Child& child, const std::string& line, const std::string& expected,
+             std::chrono::milliseconds timeout = 10s) {
+    const std::size_t before = count(child.output(), expected);
+    child.send(line + "\n");
+    return child.wait_for_count(expected, before + 1, timeout);
+}
+
+/// True once `needle` has been printed (a server line from another thread).
+bool printed(Child& child, const std::string& needle) {
+    return child.wait_for_count(needle, 1, 10s);
+}
+
+/// The peer id a listener printed in "Connection established with peer X" (the remote port).
+std::string accepted_peer(Child& child) {
+    const std::string prefix = "Connection established with peer ";
+    BOOST_REQUIRE(printed(child, prefix));
+    const std::string out = child.output();
+    std::size_t begin = out.find(prefix) + prefix.size(), end = begin;
+    while (end < out.size() && std::isdigit(static_cast<unsigned char>(out[end]))) ++end;
+    BOOST_REQUIRE(end > begin);
+    return out.substr(begin, end - begin);
+}
+
+/// One lab peer and one node of ours on 127.0.0.1, each with its own shared folder.
+struct Peers {
+    TempDir tmp;  // declared first: removed after both children are killed
+    fs::path lab_dir = tmp / "lab";
+    fs::path node_dir = tmp / "node";
+    std::uint16_t lab_port = free_port();
+    std::uint16_t node_port = 0;
+    std::unique_ptr<Child> lab, node;
+
+    Peers() {
+        fs::create_directories(lab_dir);
+        fs::create_directories(node_dir);
+        do node_port = free_port(); while (node_port == lab_port);
+    }
+
+    std::string lab_id() const { return std::to_string(lab_port); }
+    std::string node_id() const { return std::to_string(node_port); }
+
+    void start_lab() {
+        const fs::path script = repo_root() / "test" / "lab_peer.py";
+        lab = std::make_unique<Child>(std::vector<std::string>{"python3", "-u", script.string(),
+                                                               lab_id(), lab_dir.string()},
+                                      tmp.path());
+        BOOST_REQUIRE_MESSAGE(lab->wait_for("Node listening on 127.0.0.1:" + lab_id(), startup_timeout),
+                              "lab peer did not start:\n" << lab->output());
+        BOOST_REQUIRE(lab->wait_for_count(">:", 1, startup_timeout));
+    }
+
+    void start_node() {
+        node = std::make_unique<Child>(std::vector<std::string>{node_binary().string(), "--port",
+                                                                node_id(), "--shared",
+                                                                node_dir.string()},
+                                       tmp.path());
+        BOOST_REQUIRE_MESSAGE(node->wait_for("Node listening on 127.0.0.1:" + node_id(), startup_timeout),
+                              "node did not start:\n" << node->output());
+        BOOST_REQUIRE(node->wait_for_count(">:", 1, startup_timeout));
+    }
+
+    /// quit on a console: the farewell line, then exit code 0.
+    static void quit(Child& child) {
+        child.send("quit\n");
+        BOOST_TEST(printed(child, "All sockets closed. Exiting program."));
+        BOOST_TEST(child.wait_exit(10s) == 0);
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(integration)
+
+BOOST_AUTO_TEST_CASE(our_node_requests_from_the_lab_peer) {
+    Peers p;
+    write_file(p.lab_dir / "SkyShip.jpg", skyship_size, 1);
+    write_file(p.lab_dir / "big.bin", big_size, 2);
+    p.start_lab();
+    p.start_node();
+    Child& node = *p.node;
+    const std::string L = p.lab_id();
+
+    BOOST_REQUIRE(command(node, "connect " + L, "Peer " + L + " connected.\n"));
+    BOOST_TEST(command(node, "sf SkyShip.jpg", "SkyShip.jpg found on " + L + "\n"));
+    BOOST_TEST(command(node, "sf SkyPalace.jpg", "SkyPalace.jpg not found on " + L + "\n"));
+    BOOST_TEST(command(node, "request SkyPalace.jpg " + L, "SkyPalace.jpg not found on " + L + ".\n"));
+    BOOST_TEST(command(node, "request SkyShip.jpg " + L,
+                       "SkyShip.jpg found on " + L + ". 85021 bytes received.\n", transfer_timeout));
+    BOOST_TEST(command(node, "request big.bin " + L,
+                       "big.bin found on " + L + ". " + std::to_string(big_size) + " bytes received.\n",
+                       transfer_timeout));
+
+    // The lab's server side saw our requests, terminator and all, and answered them.
+    Child& lab = *p.lab;
+    const std::string N = accepted_peer(lab);
+    BOOST_TEST(printed(lab, "Received message from " + N + ": b'SRCH SkyShip.jpg\\n'\n"));
+    BOOST_TEST(printed(lab, "Response to peer " + N + ":  150 SkyShip.jpg found.\n"));
+    BOOST_TEST(printed(lab, "Response to peer " + N + ":  550 SkyPalace.jpg not found.\n"));
+    BOOST_TEST(printed(lab, "Response to peer " + N + ":  250 SkyShip.jpg found. Length in bytes: 85021\n"));
+
+    Peers::quit(node);
+    BOOST_TEST(same_bytes(p.lab_dir / "SkyShip.jpg", p.node_dir / "SkyShip.jpg"));
+    BOOST_TEST(same_bytes(p.lab_dir / "big.bin", p.node_dir / "big.bin"));
+    BOOST_TEST(!fs::exists(p.node_dir / "SkyPalace.jpg"));
+    BOOST_TEST(printed(lab, "Peer " + N + " closed connection.\n"));
+    Peers::quit(lab);
+}
+
+BOOST_AUTO_TEST_CASE(the_lab_peer_requests_from_our_node) {
+    Peers p;
+    write_file(p.node_dir / "SkyShip.jpg", skyship_size, 3);
+    write_file(p.node_dir / "big.bin", big_size, 4);
+    p.start_node();
+    p.start_lab();
+    Child& lab = *p.lab;
+    const std::string N = p.node_id();
+
+    // The lab prints response[4:-1] for SRCH, and response[4:-1].strip()[:-1] for REQ.
+    BOOST_REQUIRE(command(lab, "connect " + N, "Peer " + N + " connected.\n"));
+    BOOST_TEST(command(lab, "sf SkyShip.jpg", "SkyShip.jpg found on " + N + "\n"));
+    BOOST_TEST(command(lab, "sf SkyPalace.jpg", "SkyPalace.jpg not found on " + N + "\n"));
+    BOOST_TEST(command(lab, "request SkyPalace.jpg " + N, "SkyPalace.jpg not found on " + N + ".\n"));
+    BOOST_TEST(command(lab, "request SkyShip.jpg " + N,
+                       "SkyShip.jpg found on " + N + ". 85021 bytes received.\n", transfer_timeout));
+    BOOST_TEST(command(lab, "request big.bin " + N,
+                       "big.bin found on " + N + ". " + std::to_string(big_size) + " bytes received.\n",
+                       transfer_timeout));
+
+    // Our server lines are the lab's: the unterminated request shown as Python bytes.
+    Child& node = *p.node;
+    const std::string L = accepted_peer(node);
+    BOOST_TEST(printed(node, "Received message from " + L + ": b'SRCH SkyShip.jpg'\n"));
+    BOOST_TEST(printed(node, "Response to peer " + L + ":  150 SkyShip.jpg found.\n"));
+    BOOST_TEST(printed(node, "Response to peer " + L + ":  450 SkyPalace.jpg not found.\n"));
+    BOOST_TEST(printed(node, "Received message from " + L + ": b'REQ SkyPalace.jpg'\n"));
+    BOOST_TEST(printed(node, "Response to peer " + L + ":  550 SkyPalace.jpg not found.\n"));
+    BOOST_TEST(printed(node, "Response to peer " + L + ":  250 SkyShip.jpg found. Length in bytes: 85021\n"));
+
+    Peers::quit(lab);
+    BOOST_TEST(same_bytes(p.node_dir / "SkyShip.jpg", p.lab_dir / "SkyShip.jpg"));
+    BOOST_TEST(same_bytes(p.node_dir / "big.bin", p.lab_dir / "big.bin"));
+    BOOST_TEST(!fs::exists(p.lab_dir / "SkyPalace.jpg"));
+    BOOST_TEST(printed(node, "Peer " + L + " closed connection.\n"));
+    Peers::quit(node);
+}
+
+// Every answer kind back to back on one connection: a 40-byte 550 field with no length, an
+// empty file, SRCH right after 3 MiB, the same file twice. A stream out of step would show as
+// a wrong line, and our node would drop the peer (lp checks that it did not).
+BOOST_AUTO_TEST_CASE(many_requests_on_one_connection_our_node_to_lab) {
+    Peers p;
+    write_file(p.lab_dir / "SkyShip.jpg", skyship_size, 5);
+    write_file(p.lab_dir / "big.bin", big_size, 6);
+    write_file(p.lab_dir / "empty.txt", 0);
+    p.start_lab();
+    p.start_node();
+    Child& node = *p.node;
+    const std::string L = p.lab_id();
+
+    BOOST_REQUIRE(command(node, "connect " + L, "Peer " + L + " connected.\n"));
+    BOOST_TEST(command(node, "request SkyShip.jpg " + L,
+                       "SkyShip.jpg found on " + L + ". 85021 bytes received.\n", transfer_timeout));
+    BOOST_TEST(command(node, "request missing.txt " + L, "missing.txt not found on " + L + ".\n"));
+    BOOST_TEST(command(node, "request empty.txt " + L, "empty.txt found on " + L + ". 0 bytes received.\n"));
+    BOOST_TEST(command(node, "sf big.bin", "big.bin found on " + L + "\n"));
+    BOOST_TEST(command(node, "request big.bin " + L,
+                       "big.bin found on " + L + ". " + std::to_string(big_size) + " bytes received.\n",
+                       transfer_timeout));
+    BOOST_TEST(command(node, "sf missing.txt", "missing.txt not found on " + L + "\n"));
+    BOOST_TEST(command(node, "request -f SkyShip.jpg " + L,  // -f: replace the copy we have
+                       "SkyShip.jpg found on " + L + ". 85021 bytes received.\n", transfer_timeout));
+    BOOST_TEST(command(node, "sf SkyShip.jpg", "SkyShip.jpg found on " + L + "\n"));
+    BOOST_TEST(command(node, "lp", "Node " + p.node_id() + " has connected peers: " + L + " \n"));
+
+    Peers::quit(node);
+    for (const char* f : {"SkyShip.jpg", "big.bin", "empty.txt"})
+        BOOST_TEST(same_bytes(p.lab_dir / f, p.node_dir / f), f);
+    BOOST_TEST(p.lab->wait_for_count("Received message from", 8));
+    BOOST_TEST(count(p.lab->output(), "Received message from") == 8u);
+    BOOST_TEST(count(p.lab->output(), "Connection established with peer") == 1u);
+    Peers::quit(*p.lab);
+}
+
+BOOST_AUTO_TEST_CASE(many_requests_on_one_connection_lab_to_our_node) {
+    Peers p;
+    write_file(p.node_dir / "SkyShip.jpg", skyship_size, 7);
+    write_file(p.node_dir / "big.bin", big_size, 8);
+    write_file(p.node_dir / "empty.txt", 0);
+    p.start_node();
+    p.start_lab();
+    Child& lab = *p.lab;
+    const std::string N = p.node_id();
+
+    BOOST_REQUIRE(command(lab, "connect " + N, "Peer " + N + " connected.\n"));
+    BOOST_TEST(command(lab, "request SkyShip.jpg " + N,
+                       "SkyShip.jpg found on " + N + ". 85021 bytes received.\n", transfer_timeout));
+    BOOST_TEST(command(lab, "request missing.txt " + N, "missing.txt not found on " + N + ".\n"));
+    BOOST_TEST(command(lab, "request empty.txt " + N, "empty.txt found on " + N + ". 0 bytes received.\n"));
+    BOOST_TEST(command(lab, "sf big.bin", "big.bin found on " + N + "\n"));
+    BOOST_TEST(command(lab, "request big.bin " + N,
+                       "big.bin found on " + N + ". " + std::to_string(big_size) + " bytes received.\n",
+                       transfer_timeout));
+    BOOST_TEST(command(lab, "sf missing.txt", "missing.txt not found on " + N + "\n"));
+    BOOST_TEST(command(lab, "request SkyShip.jpg " + N,  // the lab overwrites its copy
+                       "SkyShip.jpg found on " + N + ". 85021 bytes received.\n", transfer_timeout));
+    BOOST_TEST(command(lab, "sf SkyShip.jpg", "SkyShip.jpg found on " + N + "\n"));
+    BOOST_TEST(command(lab, "lp", "Node " + p.lab_id() + " has connected peers: " + N + " \n"));
+
+    Peers::quit(lab);
+    for (const char* f : {"SkyShip.jpg", "big.bin", "empty.txt"})
+        BOOST_TEST(same_bytes(p.node_dir / f, p.lab_dir / f), f);
+    Child& node = *p.node;
+    const std::string L = accepted_peer(node);
+    BOOST_TEST(printed(node, "Peer " + L + " closed connection.\n"));
+    BOOST_TEST(node.wait_for_count("Received message from " + L + ": ", 8));
+    BOOST_TEST(count(node.output(), "Received message from " + L + ": ") == 8u);
+    BOOST_TEST(count(node.output(), "Connection established with peer") == 1u);
+    BOOST_TEST(node.output().find("Unknown message.") == std::string::npos);
+    Peers::quit(node);
+}
+
+// Our 40-byte field is cut, where the lab's f'{hint:40}' would overflow: a lab requester still
+// reads exactly field + length + data and saves the file whole. It prints the name cut short
+// (response[4:-1] of a cut field, then [:-1]); the stream stays in step for the next request.
+BOOST_AUTO_TEST_CASE(long_name_lab_requests_from_our_node) {
+    Peers p;
+    const std::string name = "a_name_longer_than_the_lab_status_field_of_40_bytes.bin";
+    write_file(p.node_dir / name, 4096, 9);
+    write_file(p.node_dir / "SkyShip.jpg", skyship_size, 10);
+    p.start_node();
+    p.start_lab();
+    Child& lab = *p.lab;
+    const std::string N = p.node_id();
+
+    BOOST_REQUIRE(command(lab, "connect " + N, "Peer " + N + " connected.\n"));
+    BOOST_TEST(command(lab, "sf " + name, name + " found on " + N + "\n"));
+    BOOST_TEST(command(lab, "request " + name + " " + N,
+                       name.substr(0, 34) + " on " + N + ". 4096 bytes received.\n"));
+    BOOST_TEST(command(lab, "request SkyShip.jpg " + N,
+                       "SkyShip.jpg found on " + N + ". 85021 bytes received.\n", transfer_timeout));
+    Peers::quit(lab);
+    BOOST_TEST(same_bytes(p.node_dir / name, p.lab_dir / name));
+    BOOST_TEST(same_bytes(p.node_dir / "SkyShip.jpg", p.lab_dir / "SkyShip.jpg"));
+    Peers::quit(*p.node);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
