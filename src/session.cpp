@@ -22,6 +22,10 @@ void Session::run() noexcept {
     } catch (...) {
         output_.server_line("Connection with " + who() + " failed.");
     }
+    // The registry keeps the descriptor until it reaps this thread (at the next accept or at
+    // stop), so close the connection now: a peer dropped for idling or a too-long line must see
+    // the end. shutdown(), not close(): stop_all() may still shut this descriptor down.
+    socket_->shutdown();
 }
 
 void Session::serve() {

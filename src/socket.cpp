@@ -1,8 +1,10 @@
 #include "p2p/socket.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <fcntl.h>
+#include <limits>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -19,6 +21,14 @@ bool make_address(const std::string& host, std::uint16_t port, sockaddr_in& addr
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     return ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1;
+}
+
+// poll() takes an int of milliseconds: a longer wait (e.g. --idle-timeout beyond 24 days) would
+// wrap into a short or negative one, so it is cut to the longest poll() can do. Negative: forever.
+int poll_timeout(std::chrono::milliseconds timeout) {
+    if (timeout.count() < 0) return -1;
+    return static_cast<int>(std::min<std::chrono::milliseconds::rep>(
+        timeout.count(), std::numeric_limits<int>::max()));
 }
 
 void set_nonblocking(int fd, bool on) {
@@ -70,7 +80,7 @@ Socket Socket::connect(const std::string& host, std::uint16_t port,
         if (errno != EINPROGRESS) { ec = last_error(); return {}; }
         pollfd p{s.fd_, POLLOUT, 0};
         int n;
-        do { n = ::poll(&p, 1, static_cast<int>(timeout.count())); } while (n < 0 && errno == EINTR);
+        do { n = ::poll(&p, 1, poll_timeout(timeout)); } while (n < 0 && errno == EINTR);
         if (n == 0) { ec = std::make_error_code(std::errc::timed_out); return {}; }
         if (n < 0) { ec = last_error(); return {}; }
         int err = 0;
@@ -103,7 +113,7 @@ Socket Socket::accept(std::uint16_t& peer_port, std::error_code& ec) {
 Wait Socket::wait_readable(std::chrono::milliseconds timeout) const {
     pollfd p{fd_, POLLIN, 0};
     int n;
-    do { n = ::poll(&p, 1, static_cast<int>(timeout.count())); } while (n < 0 && errno == EINTR);
+    do { n = ::poll(&p, 1, poll_timeout(timeout)); } while (n < 0 && errno == EINTR);
     if (n == 0) return Wait::timeout;
     if (n < 0) return Wait::error;
     return Wait::ready;  // POLLIN, POLLHUP and POLLERR all mean "a read will not block"

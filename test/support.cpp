@@ -46,6 +46,27 @@ std::uint16_t free_port() {
     return ntohs(addr.sin_port);
 }
 
+std::uint16_t free_port_run(unsigned n) {
+    auto is_free = [](unsigned port) {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = htons(static_cast<std::uint16_t>(port));
+        bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        ::close(fd);
+        return ok;
+    };
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        unsigned base = free_port();
+        if (base + n > 65536) continue;
+        unsigned i = 1;
+        while (i < n && is_free(base + i)) ++i;
+        if (i == n) return static_cast<std::uint16_t>(base);
+    }
+    throw std::runtime_error("no run of free ports found");
+}
+
 void write_file(const fs::path& path, std::uint64_t size, unsigned seed) {
     std::ofstream out(path.string(), std::ios::binary);
     std::mt19937 rng(seed);
@@ -77,9 +98,17 @@ bool same_bytes(const fs::path& a, const fs::path& b) {
     return true;
 }
 
-// b2 compiles with a relative __FILE__ ("test/support.cpp"): made absolute against the working
-// directory (b2 runs tests from the root), so it still holds for a child started in another cwd.
-fs::path repo_root() { return fs::absolute(fs::path(__FILE__).parent_path().parent_path()); }
+// The test binary lives below the repository (test/bin/...): walk up from it to the Jamroot.
+// Not __FILE__: it is relative to wherever b2 ran the compiler, and tests run elsewhere.
+fs::path repo_root() {
+    boost::system::error_code ec;
+    for (fs::path p = fs::read_symlink("/proc/self/exe", ec).parent_path(); !ec && !p.empty();
+         p = p.parent_path()) {
+        if (fs::exists(p / "Jamroot") && fs::exists(p / "test" / "support.hpp")) return p;
+        if (p == p.root_path()) break;
+    }
+    return fs::absolute(fs::path(__FILE__)).parent_path().parent_path();
+}
 
 fs::path node_binary() {
     if (const char* env = std::getenv("P2P_NODE")) return env;
@@ -151,6 +180,21 @@ void Child::pump(std::chrono::milliseconds timeout) {
 
 bool Child::wait_for(const std::string& needle, std::chrono::milliseconds timeout) {
     return wait_for_count(needle, count(output_, needle) + 1, timeout);
+}
+
+std::size_t Child::wait_for_at(std::size_t from, const std::string& needle,
+                               std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        if (from <= output_.size()) {
+            auto pos = output_.find(needle, from);
+            if (pos != std::string::npos) return pos;
+        }
+        auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) return std::string::npos;
+        pump(std::min<std::chrono::milliseconds>(
+            50ms, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now)));
+    }
 }
 
 bool Child::wait_for_count(const std::string& needle, std::size_t n, std::chrono::milliseconds timeout) {

@@ -30,6 +30,8 @@ private:
 
 /// A port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 std::uint16_t free_port();
+/// The first of `n` consecutive ports on 127.0.0.1 that were all free a moment ago.
+std::uint16_t free_port_run(unsigned n);
 
 /// Writes `size` pseudo-random bytes derived from `seed`.
 void write_file(const fs::path& path, std::uint64_t size, unsigned seed = 1);
@@ -53,6 +55,10 @@ public:
     void close_stdin();
     /// Reads until `needle` appears in everything read so far after `from` (or timeout).
     bool wait_for(const std::string& needle, std::chrono::milliseconds timeout = 10s);
+    /// Waits until `needle` appears at or after offset `from` of the output; its offset, or
+    /// std::string::npos on timeout.
+    std::size_t wait_for_at(std::size_t from, const std::string& needle,
+                            std::chrono::milliseconds timeout = 10s);
     /// Waits for `needle` to appear `count` times in the whole output.
     bool wait_for_count(const std::string& needle, std::size_t count,
                         std::chrono::milliseconds timeout = 10s);

@@ -1,2 +1,641 @@
+// End to end: the staged program (stage/p2p-node) driven through its console, several instances
+// talking to each other on 127.0.0.1, their printed lines checked against the lab's.
 #define BOOST_TEST_MODULE console
 #include <boost/test/unit_test.hpp>
+
+#include "p2p/protocol.hpp"
+#include "p2p/socket.hpp"
+#include "support.hpp"
+
+#include <csignal>
+#include <regex>
+#include <string>
+#include <vector>
+
+using namespace p2p::test;
+using namespace std::string_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::uint64_t MiB = 1024 * 1024;
+
+/// The eight usage lines of the lab, as printed for help / ? / an empty line.
+const std::string usage_block =
+    "\n"
+    "help / ?: Show usage of all commands.\n"
+    "scan: Discover active peers. For demonstration, limit the peer_id range from 5000 to 5009.\n"
+    "lp: List connected peers.\n"
+    "connect <peer_id>: Connect to a peer.\n"
+    "disconnect <peer_id>: Disconnect from a peer.\n"
+    "sf <filename>: Search for a file on all connected peers.\n"
+    "request <filename> <peer_id>: Request a file from a peer.\n"
+    "quit: Quit the program.\n"
+    "\n";
+
+const std::string exit_line = "All sockets closed. Exiting program.\n";
+
+std::string id(std::uint16_t port) { return std::to_string(port); }
+
+std::vector<std::string> node_argv(std::uint16_t port, const fs::path& shared,
+                                   const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {node_binary().string(), "--port", id(port),
+                                     "--shared", shared.string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+}
+
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// The console prompt. Always at the start of a line; ">:" alone also occurs in the usage
+/// ("connect <peer_id>: ..."). Not interactive (stdout is a pipe), so server lines never
+/// repeat it.
+const std::string prompt = "\n>:";
+
+/// Drops the lines the listener and handler threads print: they land between console lines
+/// whenever another program talks to this one.
+std::string without_server_lines(const std::string& text) {
+    static const std::regex server_line(
+        "(Connection established with peer |Received message from |Response to peer |"
+        "Unknown message\\.|Peer [0-9]+ closed connection\\.|Peer [0-9]+ idle; |Too many peers; |"
+        "Message from peer |Sending to peer |Connection with peer ).*");
+    std::string out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        end = end == std::string::npos ? text.size() : end + 1;
+        std::string line = text.substr(start, end - start);
+        if (!std::regex_match(line.substr(0, line.size() - (line.back() == '\n')), server_line))
+            out += line;
+        start = end;
+    }
+    return out;
+}
+
+/// One running program with its own shared folder, started and waiting at its first prompt.
+class Program {
+public:
+    explicit Program(std::vector<std::string> extra = {}, std::uint16_t port = free_port())
+        : port_(port), child_(node_argv(port, dir_.path(), extra), dir_.path()) {
+        auto at = child_.wait_for_at(0, prompt);
+        BOOST_REQUIRE_MESSAGE(at != std::string::npos,
+                              "no prompt from the program; it printed:\n" << child_.output());
+        seen_ = at + prompt.size();
+    }
+
+    std::uint16_t port() const { return port_; }
+    std::string pid() const { return id(port_); }
+    fs::path operator/(const std::string& name) const { return dir_ / name; }
+    Child& child() { return child_; }
+    const std::string& output() { return child_.output(); }
+
+    /// Runs one console command; returns what it printed up to the next prompt (server lines
+    /// that came meanwhile are left out; they stay in output()).
+    std::string command(const std::string& line, std::chrono::milliseconds timeout = 30s) {
+        send(line);
+        return result(timeout);
+    }
+    /// The two halves of command(), for tests that act while the command runs.
+    void send(const std::string& line) { child_.send(line + "\n"); }
+    std::string result(std::chrono::milliseconds timeout = 30s) {
+        const std::size_t from = seen_;
+        auto at = child_.wait_for_at(from, prompt, timeout);
+        BOOST_REQUIRE_MESSAGE(at != std::string::npos, "no prompt; output:\n" << child_.output());
+        seen_ = at + prompt.size();
+        // With the '\n' before the prompt.
+        return without_server_lines(child_.output().substr(from, at + 1 - from));
+    }
+
+    /// Sends `line` (quit, or nothing when empty) and waits for the exit; the exit code.
+    int finish(const std::string& line = "quit", std::chrono::milliseconds timeout = 10s) {
+        if (!line.empty()) child_.send(line + "\n");
+        return child_.wait_exit(timeout);
+    }
+
+    /// Waits until `needle` is printed (anywhere in the output).
+    bool printed(const std::string& needle, std::chrono::milliseconds timeout = 10s) {
+        return child_.wait_for_at(0, needle, timeout) != std::string::npos;
+    }
+
+private:
+    TempDir dir_;
+    std::uint16_t port_;
+    Child child_;
+    std::size_t seen_ = 0;  ///< output offset just after the last prompt consumed
+};
+
+/// A fake peer in the test process: a listening socket whose connections the test answers by hand.
+struct FakePeer {
+    FakePeer() {
+        std::error_code ec;
+        listening = p2p::Socket::listen("127.0.0.1", 0, ec);
+        BOOST_REQUIRE(!ec);
+        port = listening.local_port();
+    }
+    /// The connection a program opened with `connect` (already queued: accept does not wait).
+    p2p::Socket accept() {
+        std::uint16_t peer_port = 0;
+        std::error_code ec;
+        BOOST_REQUIRE(listening.wait_readable(10000ms) == p2p::Wait::ready);
+        p2p::Socket s = listening.accept(peer_port, ec);
+        BOOST_REQUIRE(!ec);
+        return s;
+    }
+    p2p::Socket listening;
+    std::uint16_t port = 0;
+};
+
+/// Reads one '\n'-terminated request (with its terminator) from a fake peer's connection.
+std::string read_request(p2p::Socket& s) {
+    std::string got;
+    char c;
+    while (got.empty() || got.back() != '\n') {
+        if (s.wait_readable(10000ms) != p2p::Wait::ready) break;
+        std::error_code ec;
+        if (s.read_some(&c, 1, ec) != 1 || ec) break;
+        got += c;
+    }
+    return got;
+}
+
+void send_bytes(p2p::Socket& s, const std::string& bytes) {
+    std::error_code ec;
+    s.write_all(bytes, ec);
+    BOOST_REQUIRE(!ec);
+}
+
+/// True when the peer closes `s` within `timeout`.
+bool closed_within(p2p::Socket& s, std::chrono::milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    char buf[4096];
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0 || s.wait_readable(left) != p2p::Wait::ready) return false;
+        std::error_code ec;
+        if (s.read_some(buf, sizeof buf, ec) == 0 || ec) return true;
+    }
+}
+
+std::string connect_lines(std::uint16_t p) {
+    return "Connect to peer " + id(p) + ":\nPeer " + id(p) + " connected.\n";
+}
+
+}  // namespace
+
+// ============================================================================================
+BOOST_AUTO_TEST_SUITE(startup)
+
+BOOST_AUTO_TEST_CASE(port_is_asked_for_when_not_given) {
+    TempDir dir;
+    const std::uint16_t port = free_port();
+    Child c({node_binary().string(), "--shared", dir.path().string()}, dir.path());
+    const std::string ask = "Enter your port (e.g., 5000, 5001, etc.): ";
+    BOOST_REQUIRE(c.wait_for_count(ask, 1));
+    c.send("abc\n");
+    BOOST_TEST(c.wait_for_count(ask, 2));
+    BOOST_TEST(c.output().find("Invalid port 'abc'") != std::string::npos);
+    c.send(id(port) + "\n");
+    // wait_for_at(0, ...): one read may bring several of these lines at once.
+    BOOST_TEST(c.wait_for_at(0, "Node listening on 127.0.0.1:" + id(port) + "\n") != std::string::npos);
+    BOOST_TEST(c.wait_for_at(0, usage_block + ">:") != std::string::npos);
+    c.send("lp\n");
+    BOOST_TEST(c.wait_for_at(0, "Node " + id(port) + " has no connected peers.\n") != std::string::npos);
+    c.send("quit\n");
+    BOOST_TEST(c.wait_exit() == 0);
+    BOOST_TEST(c.output().substr(0, ask.size()) == ask);
+}
+
+BOOST_AUTO_TEST_CASE(usage_at_start_and_for_help_question_mark_and_empty_line) {
+    Program a;
+    BOOST_TEST(a.output().substr(0, a.output().find(prompt) + 1) ==
+               "Node listening on 127.0.0.1:" + a.pid() + "\n" + usage_block);
+    BOOST_TEST(a.command("help") == usage_block);
+    BOOST_TEST(a.command("?") == usage_block);
+    BOOST_TEST(a.command("") == usage_block);
+    BOOST_TEST(a.command("   ") == usage_block);
+    BOOST_TEST(a.finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(help_option_prints_the_options_and_exits_0) {
+    Child c({node_binary().string(), "--help"});
+    BOOST_TEST(c.wait_exit() == 0);
+    const std::string out = c.output();
+    for (const char* opt : {"--help", "--port", "--shared", "--scan-range", "--quiet", "--host",
+                            "--max-peers", "--idle-timeout"})
+        BOOST_TEST(out.find(opt) != std::string::npos, "missing " << opt);
+    BOOST_TEST(out.find("Node listening") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bad_flags_print_a_message_and_exit_2) {
+    TempDir dir;
+    const std::string port = id(free_port());
+    const std::vector<std::vector<std::string>> cases = {
+        {"--port", "abc"},
+        {"--port", "70000"},
+        {"--port", "0"},
+        {"--bogus", "--port", port},
+        {"--port", port, "--scan-range", "9-1"},
+        {"--port", port, "--scan-range", "5000"},
+        {"--port", port, "--max-peers", "0"},
+    };
+    for (const auto& args : cases) {
+        std::string shown;
+        for (const auto& a : args) shown += a + " ";
+        BOOST_TEST_CONTEXT("p2p-node " << shown) {
+            std::vector<std::string> argv = {node_binary().string(), "--shared", dir.path().string()};
+            argv.insert(argv.end(), args.begin(), args.end());
+            Child c(argv, dir.path());
+            BOOST_TEST(c.wait_exit() == 2);
+            const std::string out = c.output();
+            BOOST_TEST(out.find("p2p-node: ") != std::string::npos);
+            BOOST_TEST(out.find("Try 'p2p-node --help'.") != std::string::npos);
+            BOOST_TEST(out.find("Node listening") == std::string::npos);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(port_in_use_is_an_error_not_a_hang) {
+    Program a;
+    TempDir dir;
+    Child c(node_argv(a.port(), dir.path(), {}), dir.path());
+    BOOST_TEST(c.wait_exit() == 1);
+    BOOST_TEST(c.output().find("cannot listen on 127.0.0.1:" + a.pid()) != std::string::npos);
+    BOOST_TEST(a.finish() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================================
+BOOST_AUTO_TEST_SUITE(commands)
+
+BOOST_AUTO_TEST_CASE(unknown_command) {
+    Program a;
+    BOOST_TEST(a.command("ls") == "Unknown command.\n");
+    BOOST_TEST(a.command("HELP") == "Unknown command.\n");
+    BOOST_TEST(a.finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_arguments_print_the_usage_line) {
+    Program a;
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"connect", "Usage: connect <peer_id>\n"},
+        {"connect 1 2", "Usage: connect <peer_id>\n"},
+        {"disconnect", "Usage: disconnect <peer_id>\n"},
+        {"disconnect 1 2", "Usage: disconnect <peer_id>\n"},
+        {"sf", "Usage: sf <filename>\n"},
+        {"sf a b", "Usage: sf <filename>\n"},
+        {"request", "Usage: request <filename> <peer_id>\n"},
+        {"request SkyPalace.jpg", "Usage: request <filename> <peer_id>\n"},
+        {"request a b c", "Usage: request <filename> <peer_id>\n"},
+        {"request -f a", "Usage: request <filename> <peer_id>\n"},
+    };
+    for (const auto& [line, want] : cases) BOOST_TEST(a.command(line) == want, "command: " << line);
+    BOOST_TEST(a.finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(peer_id_that_is_not_a_port_is_a_usage_error) {
+    Program a;
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"connect abc", "abc|connect <peer_id>"},
+        {"connect 70000", "70000|connect <peer_id>"},
+        {"connect 99999999999999999999", "99999999999999999999|connect <peer_id>"},
+        {"connect 0", "0|connect <peer_id>"},
+        {"connect -1", "-1|connect <peer_id>"},
+        {"disconnect 65536", "65536|disconnect <peer_id>"},
+        {"disconnect 12x", "12x|disconnect <peer_id>"},
+        {"request f.txt 99999", "99999|request <filename> <peer_id>"},
+        {"request f.txt five", "five|request <filename> <peer_id>"},
+    };
+    for (const auto& [line, spec] : cases) {
+        const std::string arg = spec.substr(0, spec.find('|'));
+        const std::string want = "Invalid peer_id '" + arg +
+                                 "': a port number from 1 to 65535 is expected.\nUsage: " +
+                                 spec.substr(spec.find('|') + 1) + "\n";
+        BOOST_TEST(a.command(line) == want, "command: " << line);
+    }
+    // Still alive and well.
+    BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has no connected peers.\n");
+    BOOST_TEST(a.finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(filename_that_is_not_a_plain_name_is_refused) {
+    Program a;
+    for (const std::string& name : {"../x"s, "/etc/passwd"s, "a/b"s, ".."s, "x.part"s}) {
+        BOOST_TEST(a.command("sf " + name).find("Invalid filename '" + name + "'") == 0u, name);
+        BOOST_TEST(a.command("request " + name + " 5000").find("Invalid filename '" + name + "'") == 0u,
+                   name);
+    }
+    BOOST_TEST(a.finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(lp_with_no_peers_and_with_peers) {
+    Program a, b, c;
+    BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has no connected peers.\n");
+    BOOST_TEST(a.command("connect " + c.pid()) == connect_lines(c.port()));
+    BOOST_TEST(a.command("connect " + b.pid()) == connect_lines(b.port()));
+    // In the order of connect, each followed by a space - as the lab prints it.
+    BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has connected peers: " +
+                                      c.pid() + " " + b.pid() + " \n");
+    BOOST_TEST(a.command("disconnect " + c.pid()) ==
+               "Disconnect from peer " + c.pid() + ":\nPeer " + c.pid() + " disconnected.\n");
+    BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has connected peers: " +
+                                      b.pid() + " \n");
+    // The peers themselves have no outgoing connections.
+    BOOST_TEST(b.command("lp").find("Node " + b.pid() + " has no connected peers.\n") != std::string::npos);
+    for (Program* p : {&a, &b, &c}) BOOST_TEST(p->finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(connect_and_disconnect_lines_of_the_lab) {
+    Program a, b;
+    const std::string bp = b.pid();
+    const std::string nobody = id(free_port());
+    BOOST_TEST(a.command("connect " + bp) == "Connect to peer " + bp + ":\nPeer " + bp + " connected.\n");
+    BOOST_TEST(a.command("connect " + bp) ==
+               "Connect to peer " + bp + ":\nPeer " + bp + " is already connected.\n");
+    BOOST_TEST(a.command("connect " + nobody) ==
+               "Connect to peer " + nobody + ":\nPeer " + nobody + " is inactive.\n");
+    BOOST_TEST(a.command("disconnect " + bp) ==
+               "Disconnect from peer " + bp + ":\nPeer " + bp + " disconnected.\n");
+    BOOST_TEST(a.command("disconnect " + bp) ==
+               "Disconnect from peer " + bp + ":\nPeer " + bp + " is NOT connected.\n");
+    BOOST_TEST(a.command("disconnect " + nobody) ==
+               "Disconnect from peer " + nobody + ":\nPeer " + nobody + " is NOT connected.\n");
+    // The other side saw the connection come and go.
+    BOOST_TEST(b.printed("Connection established with peer "));
+    BOOST_TEST(b.printed(" closed connection.\n"));
+    for (Program* p : {&a, &b}) BOOST_TEST(p->finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(scan_reports_each_port_in_order_and_skips_its_own) {
+    // base: free, base+1: this node, base+2: another node, base+3: free.
+    const std::uint16_t base = free_port_run(4);
+    const std::string range = id(base) + "-" + id(base + 3);
+    Program b({}, static_cast<std::uint16_t>(base + 2));
+    Program a({"--scan-range", range}, static_cast<std::uint16_t>(base + 1));
+    const std::string p0 = id(base), p2 = id(base + 2), p3 = id(base + 3);
+    BOOST_TEST(a.command("scan") == "Discover active peers:\n"
+                                    "Scanning peer " + p0 + "...\nPeer " + p0 + " is inactive.\n"
+                                    "Scanning peer " + p2 + "...\nPeer " + p2 + " is active.\n"
+                                    "Scanning peer " + p3 + "...\nPeer " + p3 + " is inactive.\n");
+    // A scan does not connect.
+    BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has no connected peers.\n");
+    for (Program* p : {&a, &b}) BOOST_TEST(p->finish() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================================
+BOOST_AUTO_TEST_SUITE(transfer)
+
+BOOST_AUTO_TEST_CASE(sf_and_request_between_programs_with_the_labs_lines) {
+    Program a, b, c;
+    const std::string bp = b.pid(), cp = c.pid();
+    write_file(b / "SkyShip.jpg", 85021, 21);
+    const std::uint64_t big = 8 * MiB + 3;
+    write_file(b / "big.bin", big, 22);
+    BOOST_TEST(a.command("connect " + bp) == connect_lines(b.port()));
+    BOOST_TEST(a.command("connect " + cp) == connect_lines(c.port()));
+
+    BOOST_TEST(a.command("sf SkyShip.jpg") == "Search for SkyShip.jpg on all connected peers:\n"
+                                              "SkyShip.jpg found on " + bp + "\n"
+                                              "SkyShip.jpg not found on " + cp + "\n");
+    BOOST_TEST(a.command("sf SkyPalace.jpg") == "Search for SkyPalace.jpg on all connected peers:\n"
+                                                "SkyPalace.jpg not found on " + bp + "\n"
+                                                "SkyPalace.jpg not found on " + cp + "\n");
+    BOOST_TEST(a.command("request SkyPalace.jpg " + bp) ==
+               "Request file SkyPalace.jpg from peer " + bp + ":\nSkyPalace.jpg not found on " + bp + ".\n");
+    BOOST_TEST(a.command("request SkyShip.jpg " + bp) ==
+               "Request file SkyShip.jpg from peer " + bp + ":\nSkyShip.jpg found on " + bp +
+                   ". 85021 bytes received.\n");
+    BOOST_TEST(same_bytes(a / "SkyShip.jpg", b / "SkyShip.jpg"));
+    BOOST_TEST(a.command("request big.bin " + bp) ==
+               "Request file big.bin from peer " + bp + ":\nbig.bin found on " + bp + ". " +
+                   std::to_string(big) + " bytes received.\n");
+    BOOST_TEST(same_bytes(a / "big.bin", b / "big.bin"));
+    BOOST_TEST(!fs::exists(a / "big.bin.part"));
+
+    // The provider's side, with the requester's id as it saw it.
+    BOOST_REQUIRE(b.printed("Length in bytes: " + std::to_string(big) + "\n"));
+    const std::string out = b.output();
+    std::smatch m;
+    BOOST_REQUIRE(std::regex_search(out, m, std::regex("Connection established with peer ([0-9]+)\n")));
+    const std::string who = m[1];
+    for (const std::string& line : {
+             "Received message from " + who + ": b'SRCH SkyShip.jpg'\n",
+             "Response to peer " + who + ":  150 SkyShip.jpg found.\n",
+             "Response to peer " + who + ":  450 SkyPalace.jpg not found.\n",
+             "Received message from " + who + ": b'REQ SkyPalace.jpg'\n",
+             "Response to peer " + who + ":  550 SkyPalace.jpg not found.\n",
+             "Response to peer " + who + ":  250 SkyShip.jpg found. Length in bytes: 85021\n",
+             "Response to peer " + who + ":  250 big.bin found. Length in bytes: " +
+                 std::to_string(big) + "\n"})
+        BOOST_TEST(out.find(line) != std::string::npos, "missing: " << line);
+    for (Program* p : {&a, &b, &c}) BOOST_TEST(p->finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(request_from_a_peer_not_connected) {
+    Program a, b;
+    write_file(b / "f.txt", 10);
+    BOOST_TEST(a.command("request f.txt " + b.pid()) ==
+               "Request file f.txt from peer " + b.pid() + ":\nPeer " + b.pid() + " is NOT connected.\n");
+    BOOST_TEST(!fs::exists(a / "f.txt"));
+    BOOST_TEST(a.command("sf f.txt") == "Search for f.txt on all connected peers:\n");
+    for (Program* p : {&a, &b}) BOOST_TEST(p->finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(existing_file_is_kept_and_request_f_replaces_it) {
+    Program a, b;
+    const std::string bp = b.pid();
+    write_file(b / "SkyShip.jpg", 85021, 1);
+    write_file(a / "SkyShip.jpg", 1000, 2);
+    const std::string mine = read_file(a / "SkyShip.jpg");
+    BOOST_TEST(a.command("connect " + bp) == connect_lines(b.port()));
+
+    const std::string kept = a.command("request SkyShip.jpg " + bp);
+    BOOST_TEST(kept.find("Request file SkyShip.jpg from peer " + bp + ":\n") == 0u);
+    BOOST_TEST(kept.find("already exists") != std::string::npos);
+    BOOST_TEST(kept.find("request -f SkyShip.jpg " + bp) != std::string::npos);
+    BOOST_TEST(read_file(a / "SkyShip.jpg") == mine);
+
+    BOOST_TEST(a.command("request -f SkyShip.jpg " + bp) ==
+               "Request file SkyShip.jpg from peer " + bp + ":\nSkyShip.jpg found on " + bp +
+                   ". 85021 bytes received.\n");
+    BOOST_TEST(same_bytes(a / "SkyShip.jpg", b / "SkyShip.jpg"));
+    for (Program* p : {&a, &b}) BOOST_TEST(p->finish() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================================
+BOOST_AUTO_TEST_SUITE(quitting)
+
+BOOST_AUTO_TEST_CASE(quit_is_prompt_with_another_program_connected_to_it) {
+    Program a, b;
+    BOOST_TEST(b.command("connect " + a.pid()) == connect_lines(a.port()));
+    BOOST_TEST(a.command("connect " + b.pid()) == connect_lines(b.port()));
+    BOOST_REQUIRE(a.printed("Connection established with peer "));
+
+    auto t0 = Clock::now();
+    BOOST_TEST(a.finish("quit") == 0);
+    const double took = seconds_since(t0);
+    BOOST_TEST(took < 3.0, "quit took " << took << " s");
+    const std::string out = a.output();
+    BOOST_TEST(out.substr(out.size() - exit_line.size()) == exit_line);
+
+    // The other program notices at its next use and drops the peer.
+    BOOST_TEST(b.command("sf x") == "Search for x on all connected peers:\nPeer " + a.pid() +
+                                        " disconnected.\n");
+    BOOST_TEST(b.command("lp") == "List connected peers:\nNode " + b.pid() + " has no connected peers.\n");
+    BOOST_TEST(b.finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(end_of_input_is_quit) {
+    Program a, b;
+    BOOST_TEST(b.command("connect " + a.pid()) == connect_lines(a.port()));
+    a.child().send("lp");  // a last line without '\n' still counts
+    a.child().close_stdin();
+    auto t0 = Clock::now();
+    BOOST_TEST(a.child().wait_exit() == 0);
+    BOOST_TEST(seconds_since(t0) < 3.0);
+    const std::string out = a.output();
+    BOOST_TEST(out.find("Node " + a.pid() + " has no connected peers.\n") != std::string::npos);
+    BOOST_TEST(out.substr(out.size() - exit_line.size()) == exit_line);
+    BOOST_TEST(b.finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(sigint_and_sigterm_are_quit) {
+    for (int sig : {SIGINT, SIGTERM}) {
+        BOOST_TEST_CONTEXT("signal " << sig) {
+            Program a, b;
+            BOOST_TEST(b.command("connect " + a.pid()) == connect_lines(a.port()));
+            BOOST_REQUIRE(a.printed("Connection established with peer "));
+            auto t0 = Clock::now();
+            a.child().kill_now(sig);
+            BOOST_TEST(a.child().wait_exit() == 0);
+            BOOST_TEST(seconds_since(t0) < 3.0);
+            const std::string out = a.output();
+            BOOST_TEST(out.substr(out.size() - exit_line.size()) == exit_line);
+            BOOST_TEST(b.finish() == 0);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================================
+BOOST_AUTO_TEST_SUITE(options)
+
+BOOST_AUTO_TEST_CASE(quiet_suppresses_server_lines_but_not_command_results) {
+    Program a({"--quiet"}), b;
+    write_file(a / "f.txt", 1234, 3);
+    BOOST_TEST(b.command("connect " + a.pid()) == connect_lines(a.port()));
+    BOOST_TEST(b.command("sf f.txt") ==
+               "Search for f.txt on all connected peers:\nf.txt found on " + a.pid() + "\n");
+    BOOST_TEST(b.command("request f.txt " + a.pid()) ==
+               "Request file f.txt from peer " + a.pid() + ":\nf.txt found on " + a.pid() +
+                   ". 1234 bytes received.\n");
+    BOOST_TEST(b.command("request nope.txt " + a.pid()) ==
+               "Request file nope.txt from peer " + a.pid() + ":\nnope.txt not found on " + a.pid() + ".\n");
+    BOOST_TEST(b.command("disconnect " + a.pid()).find(" disconnected.") != std::string::npos);
+
+    // A has answered everything by now; its own commands still print their results.
+    BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has no connected peers.\n");
+    BOOST_TEST(a.command("connect " + b.pid()) == connect_lines(b.port()));
+    BOOST_TEST(a.command("sf g.txt") ==
+               "Search for g.txt on all connected peers:\ng.txt not found on " + b.pid() + "\n");
+    BOOST_TEST(a.finish() == 0);
+    const std::string out = a.output();
+    for (const char* server : {"Node listening on", "Connection established with peer",
+                               "Received message from", "Response to peer", "closed connection"})
+        BOOST_TEST(out.find(server) == std::string::npos, "printed: " << server);
+    BOOST_TEST(out.find(exit_line) != std::string::npos);
+    // Without --quiet the same exchange is logged.
+    BOOST_TEST(b.printed("Received message from "));
+    BOOST_TEST(b.finish() == 0);
+}
+
+
+BOOST_AUTO_TEST_CASE(idle_timeout_drops_idle_peers_and_a_huge_value_does_not_wrap) {
+    // 4294968 s is just over 2^32 ms: squeezed into poll()'s int it would become 704 ms.
+    Program quick({"--idle-timeout", "1"}), patient({"--idle-timeout", "4294968"});
+    std::error_code ec;
+    p2p::Socket q = p2p::Socket::connect("127.0.0.1", quick.port(), 5000ms, ec);
+    BOOST_REQUIRE(!ec);
+    p2p::Socket p = p2p::Socket::connect("127.0.0.1", patient.port(), 5000ms, ec);
+    BOOST_REQUIRE(!ec);
+    auto t0 = Clock::now();
+    BOOST_TEST(closed_within(q, 10s));
+    BOOST_TEST(seconds_since(t0) >= 0.8);
+    BOOST_TEST(quick.printed(" idle; connection closed.\n"));
+    BOOST_TEST(!closed_within(p, 2000ms), "a peer was dropped long before its idle timeout");
+    for (Program* prog : {&quick, &patient}) BOOST_TEST(prog->finish() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================================
+// A peer that does not follow the protocol, played by the test itself.
+BOOST_AUTO_TEST_SUITE(misbehaving_peers)
+
+BOOST_AUTO_TEST_CASE(signal_while_waiting_on_a_silent_peer_is_prompt) {
+    for (const std::string& cmd : {"sf x.bin"s, "request x.bin"s}) {
+        BOOST_TEST_CONTEXT(cmd) {
+            FakePeer fake;
+            Program a;
+            BOOST_TEST(a.command("connect " + id(fake.port)) == connect_lines(fake.port));
+            p2p::Socket conn = fake.accept();
+            a.send(cmd == "sf x.bin" ? cmd : cmd + " " + id(fake.port));
+            BOOST_REQUIRE(!read_request(conn).empty());  // asked, and now waits for an answer
+            auto t0 = Clock::now();
+            a.child().kill_now(SIGINT);
+            BOOST_TEST(a.child().wait_exit() == 0);
+            BOOST_TEST(seconds_since(t0) < 3.0);
+            const std::string out = a.output();
+            BOOST_TEST(out.find(cmd == "sf x.bin" ? "Search interrupted.\n"
+                                                  : "Download of x.bin interrupted; nothing saved.\n") !=
+                       std::string::npos);
+            BOOST_TEST(out.substr(out.size() - exit_line.size()) == exit_line);
+            BOOST_TEST(!fs::exists(a / "x.bin"));
+            BOOST_TEST(!fs::exists(a / "x.bin.part"));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(peer_closing_mid_download_leaves_nothing_and_is_dropped) {
+    FakePeer fake;
+    Program a;
+    const std::string fp = id(fake.port);
+    BOOST_TEST(a.command("connect " + fp) == connect_lines(fake.port));
+    p2p::Socket conn = fake.accept();
+    a.send("request x.bin " + fp);
+    BOOST_REQUIRE(read_request(conn) == "REQ x.bin\n");
+    auto len = p2p::protocol::encode_length(1000000);
+    send_bytes(conn, p2p::protocol::format_status_field(true, "x.bin") + std::string(len.data(), 4) +
+                         std::string(1000, 'x'));
+    conn.close();
+    BOOST_TEST(a.result() == "Request file x.bin from peer " + fp + ":\nPeer " + fp +
+                                 " disconnected after 1000 of 1000000 bytes; nothing saved.\n");
+    BOOST_TEST(!fs::exists(a / "x.bin"));
+    BOOST_TEST(!fs::exists(a / "x.bin.part"));
+    BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has no connected peers.\n");
+    BOOST_TEST(a.finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(peer_with_an_invalid_answer_is_dropped) {
+    FakePeer fake;
+    Program a;
+    const std::string fp = id(fake.port);
+    BOOST_TEST(a.command("connect " + fp) == connect_lines(fake.port));
+    p2p::Socket conn = fake.accept();
+    a.send("sf x.bin");
+    BOOST_REQUIRE(read_request(conn) == "SRCH x.bin\n");
+    send_bytes(conn, "HELLO");
+    BOOST_TEST(a.result() == "Search for x.bin on all connected peers:\nPeer " + fp +
+                                 " sent an invalid answer; disconnected.\n");
+    BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has no connected peers.\n");
+    BOOST_TEST(a.finish() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

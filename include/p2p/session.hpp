@@ -29,8 +29,8 @@ public:
     Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const FileIndex& index,
             Output& output, const SessionLimits& limits, const std::atomic<bool>& exit_event);
 
-    /// Serves requests until the peer closes, misbehaves, idles out or the node stops.
-    /// Never throws.
+    /// Serves requests until the peer closes, misbehaves, idles out or the node stops, then
+    /// shuts the connection down so the peer sees the end. Never throws.
     void run() noexcept;
 
 private:
