@@ -178,8 +178,22 @@ bool closed_within(p2p::Socket& s, std::chrono::milliseconds timeout) {
     }
 }
 
+/// Between two of our programs downloads use the extension: the lab's line, then this one.
+const std::string verified = "SHA-256 verified.\n";
+
 std::string connect_lines(std::uint16_t p) {
     return "Connect to peer " + id(p) + ":\nPeer " + id(p) + " connected.\n";
+}
+
+/// `connect` from `a` to a fake peer that plays a lab peer: it answers our extension probe
+/// "not found", as the lab's code does. Returns the accepted connection.
+p2p::Socket connect_fake_lab_peer(Program& a, FakePeer& fake) {
+    a.send("connect " + id(fake.port));
+    p2p::Socket conn = fake.accept();
+    BOOST_REQUIRE(read_request(conn) == "SRCH :p2p-ext:1\n");
+    send_bytes(conn, "450 :p2p-ext:1 not found.");
+    BOOST_TEST(a.result() == connect_lines(fake.port));
+    return conn;
 }
 
 }  // namespace
@@ -408,16 +422,16 @@ BOOST_AUTO_TEST_CASE(sf_and_request_between_programs_with_the_labs_lines) {
                "Request file SkyPalace.jpg from peer " + bp + ":\nSkyPalace.jpg not found on " + bp + ".\n");
     BOOST_TEST(a.command("request SkyShip.jpg " + bp) ==
                "Request file SkyShip.jpg from peer " + bp + ":\nSkyShip.jpg found on " + bp +
-                   ". 85021 bytes received.\n");
+                   ". 85021 bytes received.\n" + verified);
     BOOST_TEST(same_bytes(a / "SkyShip.jpg", b / "SkyShip.jpg"));
     BOOST_TEST(a.command("request big.bin " + bp) ==
                "Request file big.bin from peer " + bp + ":\nbig.bin found on " + bp + ". " +
-                   std::to_string(big) + " bytes received.\n");
+                   std::to_string(big) + " bytes received.\n" + verified);
     BOOST_TEST(same_bytes(a / "big.bin", b / "big.bin"));
     BOOST_TEST(!fs::exists(a / "big.bin.part"));
 
     // The provider's side, with the requester's id as it saw it.
-    BOOST_REQUIRE(b.printed("Length in bytes: " + std::to_string(big) + "\n"));
+    BOOST_REQUIRE(b.printed("Length in bytes: " + std::to_string(big) + ", SHA-256 "));
     const std::string out = b.output();
     std::smatch m;
     BOOST_REQUIRE(std::regex_search(out, m, std::regex("Connection established with peer ([0-9]+)\n")));
@@ -426,11 +440,12 @@ BOOST_AUTO_TEST_CASE(sf_and_request_between_programs_with_the_labs_lines) {
              "Received message from " + who + ": b'SRCH SkyShip.jpg'\n",
              "Response to peer " + who + ":  150 SkyShip.jpg found.\n",
              "Response to peer " + who + ":  450 SkyPalace.jpg not found.\n",
-             "Received message from " + who + ": b'REQ SkyPalace.jpg'\n",
-             "Response to peer " + who + ":  550 SkyPalace.jpg not found.\n",
-             "Response to peer " + who + ":  250 SkyShip.jpg found. Length in bytes: 85021\n",
-             "Response to peer " + who + ":  250 big.bin found. Length in bytes: " +
-                 std::to_string(big) + "\n"})
+             // Two of our programs: requests go through the extension (XREQ, 560 / 260).
+             "Received message from " + who + ": b'XREQ SkyPalace.jpg 0'\n",
+             "Response to peer " + who + ":  560 SkyPalace.jpg not found.\n",
+             "Response to peer " + who + ":  260 SkyShip.jpg found. Length in bytes: 85021, SHA-256 ",
+             "Response to peer " + who + ":  260 big.bin found. Length in bytes: " +
+                 std::to_string(big) + ", SHA-256 "})
         BOOST_TEST(out.find(line) != std::string::npos, "missing: " << line);
     for (Program* p : {&a, &b, &c}) BOOST_TEST(p->finish() == 0);
 }
@@ -461,7 +476,7 @@ BOOST_AUTO_TEST_CASE(existing_file_is_kept_and_request_f_replaces_it) {
 
     BOOST_TEST(a.command("request -f SkyShip.jpg " + bp) ==
                "Request file SkyShip.jpg from peer " + bp + ":\nSkyShip.jpg found on " + bp +
-                   ". 85021 bytes received.\n");
+                   ". 85021 bytes received.\n" + verified);
     BOOST_TEST(same_bytes(a / "SkyShip.jpg", b / "SkyShip.jpg"));
     for (Program* p : {&a, &b}) BOOST_TEST(p->finish() == 0);
 }
@@ -535,7 +550,7 @@ BOOST_AUTO_TEST_CASE(quiet_suppresses_server_lines_but_not_command_results) {
                "Search for f.txt on all connected peers:\nf.txt found on " + a.pid() + "\n");
     BOOST_TEST(b.command("request f.txt " + a.pid()) ==
                "Request file f.txt from peer " + a.pid() + ":\nf.txt found on " + a.pid() +
-                   ". 1234 bytes received.\n");
+                   ". 1234 bytes received.\n" + verified);
     BOOST_TEST(b.command("request nope.txt " + a.pid()) ==
                "Request file nope.txt from peer " + a.pid() + ":\nnope.txt not found on " + a.pid() + ".\n");
     BOOST_TEST(b.command("disconnect " + a.pid()).find(" disconnected.") != std::string::npos);
@@ -584,8 +599,7 @@ BOOST_AUTO_TEST_CASE(signal_while_waiting_on_a_silent_peer_is_prompt) {
         BOOST_TEST_CONTEXT(cmd) {
             FakePeer fake;
             Program a;
-            BOOST_TEST(a.command("connect " + id(fake.port)) == connect_lines(fake.port));
-            p2p::Socket conn = fake.accept();
+            p2p::Socket conn = connect_fake_lab_peer(a, fake);
             a.send(cmd == "sf x.bin" ? cmd : cmd + " " + id(fake.port));
             BOOST_REQUIRE(!read_request(conn).empty());  // asked, and now waits for an answer
             auto t0 = Clock::now();
@@ -607,8 +621,7 @@ BOOST_AUTO_TEST_CASE(peer_closing_mid_download_leaves_nothing_and_is_dropped) {
     FakePeer fake;
     Program a;
     const std::string fp = id(fake.port);
-    BOOST_TEST(a.command("connect " + fp) == connect_lines(fake.port));
-    p2p::Socket conn = fake.accept();
+    p2p::Socket conn = connect_fake_lab_peer(a, fake);
     a.send("request x.bin " + fp);
     BOOST_REQUIRE(read_request(conn) == "REQ x.bin\n");
     auto len = p2p::protocol::encode_length(1000000);
@@ -627,8 +640,7 @@ BOOST_AUTO_TEST_CASE(peer_with_an_invalid_answer_is_dropped) {
     FakePeer fake;
     Program a;
     const std::string fp = id(fake.port);
-    BOOST_TEST(a.command("connect " + fp) == connect_lines(fake.port));
-    p2p::Socket conn = fake.accept();
+    p2p::Socket conn = connect_fake_lab_peer(a, fake);
     a.send("sf x.bin");
     BOOST_REQUIRE(read_request(conn) == "SRCH x.bin\n");
     send_bytes(conn, "HELLO");

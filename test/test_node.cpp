@@ -201,8 +201,10 @@ BOOST_AUTO_TEST_CASE(between_two_nodes) {
     BOOST_TEST(log.find("b'SRCH SkyShip.jpg'") != std::string::npos);
     BOOST_TEST(log.find(":  150 SkyShip.jpg found.") != std::string::npos);
     BOOST_TEST(log.find(":  450 SkyPalace.jpg not found.") != std::string::npos);
-    BOOST_TEST(log.find(":  550 SkyPalace.jpg not found.") != std::string::npos);
-    BOOST_TEST(log.find(":  250 SkyShip.jpg found. Length in bytes: 85021") != std::string::npos);
+    // Our two nodes negotiated the extension: REQ became XREQ, answered 560 / 260.
+    BOOST_TEST(log.find("b'XREQ SkyShip.jpg 0'") != std::string::npos);
+    BOOST_TEST(log.find(":  560 SkyPalace.jpg not found.") != std::string::npos);
+    BOOST_TEST(log.find(":  260 SkyShip.jpg found. Length in bytes: 85021, SHA-256 ") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(among_four_nodes_found_on_some_not_on_others) {
@@ -446,7 +448,7 @@ BOOST_AUTO_TEST_CASE(eight_clients_download_at_once) {
             const std::string other = "own" + std::to_string((i + 1) % clients) + ".bin";
             for (const std::string& name : {"common.bin"s, own, "missing.bin"s, other}) {
                 res.searches.push_back(p2p::search(s, name, limits()));
-                res.kinds.push_back(p2p::download(s, name, index, false, limits(), {}).kind);
+                res.kinds.push_back(p2p::download(s, name, index, false, false, limits(), {}).kind);
             }
         });
     }
