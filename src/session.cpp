@@ -22,6 +22,9 @@ void Session::run() noexcept {
     } catch (...) {
         output_.server_line("Connection with " + who() + " failed.");
     }
+    // The registry closes the descriptor only when it reaps this thread (at the next accept or
+    // at stop): shut it down now so the peer sees the end at once (after 414, an idle drop...).
+    socket_->shutdown();
 }
 
 void Session::serve() {
@@ -82,7 +85,7 @@ bool Session::dispatch(const std::string& message) {
         return !ec;
     }
     Reply reply = handle_request(*parsed.request, index_);
-    output_.server_line("Response to peer " + id + ":  " + reply.log);
+    output_.server_line("Response to peer " + id + ":  " + pr::escape_control(reply.log));
     socket_->write_all(reply.header, ec);
     if (!ec && reply.body) send_file(*socket_, *reply.body, reply.body_offset, ec);
     if (ec && !exit_event_.load())
