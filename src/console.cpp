@@ -1,6 +1,7 @@
 #include "p2p/console.hpp"
 
 #include "p2p/file_index.hpp"
+#include "p2p/protocol.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -260,7 +261,7 @@ void Console::request(const std::string& name, const std::string& peer_arg, bool
         if (r->verified) out_.line("SHA-256 verified.");
         break;
     case K::not_found: out_.line(name + " not found on " + id + "."); break;
-    case K::refused: out_.line(r->detail + " on " + id + "."); break;
+    case K::refused: out_.line(protocol::escape_control(r->detail) + " on " + id + "."); break;
     case K::exists:
         out_.line(name + " already exists in " + node_.files().dir().string() +
                   "; kept it. Use 'request -f " + name + " " + id + "' to replace it.");

@@ -199,4 +199,20 @@ std::string render_bytes(std::string_view bytes) {
     return out;
 }
 
+std::string escape_control(std::string_view text) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (char ch : text) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f) {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
 }  // namespace p2p::protocol

@@ -86,7 +86,7 @@ bool Session::dispatch(const std::string& message) {
         return !ec;
     }
     Reply reply = handle_request(*parsed.request, index_);
-    output_.server_line("Response to peer " + id + ":  " + reply.log);
+    output_.server_line("Response to peer " + id + ":  " + pr::escape_control(reply.log));
     socket_->write_all(reply.header, ec);
     if (!ec && reply.body) send_file(*socket_, *reply.body, reply.body_offset, ec);
     if (ec && !exit_event_.load())

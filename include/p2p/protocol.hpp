@@ -103,4 +103,8 @@ Status parse_status_field(std::string_view field);
 /// Python-style bytes literal (b'SRCH x\n') so logs show exactly what arrived, control bytes too.
 std::string render_bytes(std::string_view bytes);
 
+/// Text from a peer for the console: control bytes as \xNN, the rest unchanged, so a peer
+/// cannot write escape sequences to the operator's terminal.
+std::string escape_control(std::string_view text);
+
 }  // namespace p2p::protocol
