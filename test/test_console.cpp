@@ -540,6 +540,45 @@ BOOST_AUTO_TEST_CASE(sigint_and_sigterm_are_quit) {
 BOOST_AUTO_TEST_SUITE_END()
 
 // ============================================================================================
+BOOST_AUTO_TEST_SUITE(progress)
+
+// script(1) (util-linux, on every Debian) gives the program a terminal as its stdout.
+BOOST_AUTO_TEST_CASE(progress_bar_on_a_terminal_only) {
+    Program b;
+    const std::uint64_t size = 48u << 20;
+    write_file(b / "big.bin", size, 5);
+
+    TempDir dir;
+    const std::string cmd = node_binary().string() + " --quiet --port " + id(free_port()) +
+                            " --shared " + dir.path().string();
+    Child tty({"script", "-qfec", cmd, "/dev/null"}, dir.path());
+    BOOST_REQUIRE(tty.wait_for_at(0, ">:") != std::string::npos);
+    tty.send("connect " + b.pid() + "\n");
+    BOOST_REQUIRE(tty.wait_for_at(0, "Peer " + b.pid() + " connected.") != std::string::npos);
+    tty.send("request big.bin " + b.pid() + "\n");
+    BOOST_REQUIRE(tty.wait_for_at(0, "bytes received.", 60s) != std::string::npos);
+    const std::string shown = tty.output();
+    BOOST_TEST(shown.find("\r[") != std::string::npos);
+    BOOST_TEST(shown.find("] 100%") != std::string::npos);
+    BOOST_TEST(shown.find("/s  ETA ") != std::string::npos);
+    BOOST_TEST(same_bytes(dir / "big.bin", b / "big.bin"));
+    tty.send("quit\n");
+    BOOST_TEST(tty.wait_exit() == 0);
+
+    // The same download with stdout on a pipe: no bar, only the lab's lines.
+    Program piped;
+    BOOST_TEST(piped.command("connect " + b.pid()) == connect_lines(b.port()));
+    BOOST_TEST(piped.command("request big.bin " + b.pid(), 60s) ==
+               "Request file big.bin from peer " + b.pid() + ":\nbig.bin found on " + b.pid() + ". " +
+                   std::to_string(size) + " bytes received.\n" + verified);
+    BOOST_TEST(piped.output().find("ETA") == std::string::npos);
+    BOOST_TEST(piped.finish() == 0);
+    BOOST_TEST(b.finish() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================================
 BOOST_AUTO_TEST_SUITE(options)
 
 BOOST_AUTO_TEST_CASE(quiet_suppresses_server_lines_but_not_command_results) {
