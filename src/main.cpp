@@ -31,6 +31,7 @@ extern "C" void on_signal(int) {
 
 void install_signal_handlers() {
     ::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error code, not the end of the process
+    ::signal(SIGXFSZ, SIG_IGN);  // a file-size limit is a failed write (EFBIG), reported as such
     if (::pipe2(g_wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return;
     struct sigaction sa {};
     sa.sa_handler = on_signal;

@@ -540,6 +540,37 @@ BOOST_AUTO_TEST_CASE(sigint_and_sigterm_are_quit) {
 BOOST_AUTO_TEST_SUITE_END()
 
 // ============================================================================================
+BOOST_AUTO_TEST_SUITE(disk)
+
+// A full disk, made real for one process: a file-size limit (ulimit -f, in KiB) fails its writes.
+BOOST_AUTO_TEST_CASE(disk_full_mid_download_saves_nothing_and_keeps_the_stream) {
+    Program b;
+    write_file(b / "big.bin", 4u << 20, 6);
+    write_file(b / "small.txt", 1000, 7);
+    TempDir dir;
+    const std::uint16_t port = free_port();
+    const std::string cmd = "ulimit -f 1024; exec " + node_binary().string() + " --quiet --port " +
+                            id(port) + " --shared " + dir.path().string();
+    Child a({"bash", "-c", cmd}, dir.path());
+    BOOST_REQUIRE(a.wait_for_at(0, ">:") != std::string::npos);
+    a.send("connect " + b.pid() + "\nrequest big.bin " + b.pid() + "\n");
+    const std::string failed = "Could not save big.bin: File too large; nothing saved.";
+    BOOST_TEST(a.wait_for_at(0, failed, 30s) != std::string::npos, a.output());
+    BOOST_TEST(!fs::exists(dir / "big.bin"));
+    BOOST_TEST(!fs::exists(dir / "big.bin.part"));
+    // The connection stayed in step: the next request on it works.
+    a.send("request small.txt " + b.pid() + "\n");
+    BOOST_TEST(a.wait_for_at(0, "small.txt found on " + b.pid() + ". 1000 bytes received.", 30s) !=
+               std::string::npos);
+    BOOST_TEST(same_bytes(dir / "small.txt", b / "small.txt"));
+    a.send("quit\n");
+    BOOST_TEST(a.wait_exit() == 0);
+    BOOST_TEST(b.finish() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================================
 BOOST_AUTO_TEST_SUITE(progress)
 
 // script(1) (util-linux, on every Debian) gives the program a terminal as its stdout.
