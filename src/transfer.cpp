@@ -95,7 +95,8 @@ ReceiveResult receive_file(Socket& socket, const ReceiveTarget& t, const ReadLim
     };
 
     // Read-write: a resumed download hashes the bytes it already has.
-    int fd = ::open(part_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // O_NOFOLLOW: a link planted under the .part name cannot redirect the write elsewhere.
+    int fd = ::open(part_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) fail_write(errno);
     std::unique_ptr<Sha256> hash;
     if (!t.expected_sha256.empty()) hash = std::make_unique<Sha256>();

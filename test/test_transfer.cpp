@@ -302,3 +302,23 @@ BOOST_FIXTURE_TEST_CASE(lab_request_for_4_gib_file_is_refused_not_wrapped, Sessi
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(planted)
+
+BOOST_AUTO_TEST_CASE(link_planted_as_part_is_not_followed) {
+    test::TempDir root;
+    fs::create_directory(root / "shared");
+    test::write_file(root / "outside.txt", 10, 1);
+    const std::string before = test::read_file(root / "outside.txt");
+    fs::create_symlink(root / "outside.txt", root / "shared" / "f.bin.part");
+    FileIndex index(root / "shared");
+    auto [tx, rx] = socket_pair();
+    write_all(tx, "evil");
+    ReceiveTarget t{index, "f.bin", false, 0, 4, {}, false};
+    auto r = receive_file(rx, t, {5000ms, nullptr}, {});
+    BOOST_TEST((r.kind == ReceiveResult::Kind::write_failed));
+    BOOST_TEST(test::read_file(root / "outside.txt") == before);
+    BOOST_TEST(!fs::exists(root / "shared" / "f.bin"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
