@@ -1,5 +1,6 @@
 #include "p2p/file_index.hpp"
 
+#include "p2p/protocol.hpp"
 #include "p2p/sha256.hpp"
 
 #include <boost/filesystem/operations.hpp>
@@ -23,6 +24,7 @@ FileIndex::FileIndex(const boost::filesystem::path& dir)
 
 bool FileIndex::is_safe_name(std::string_view name) {
     if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
+    if (name == protocol::extension_probe) return false;  // reserved for the capability probe
     for (char ch : name) {
         auto c = static_cast<unsigned char>(ch);
         if (c < 0x20 || c == 0x7f || c == '/' || c == '\\') return false;

@@ -25,7 +25,7 @@ BOOST_AUTO_TEST_CASE(safe_names) {
 BOOST_AUTO_TEST_CASE(unsafe_names) {
     for (const std::string& name :
          {""s, "."s, ".."s, "../x"s, "a/b"s, "/etc/passwd"s, "a\\b"s, "..\\x"s, "a\0b"s,
-          "a\nb"s, "a\rb"s, "\x1b[2J"s, "a\x7f"s, std::string(256, 'x'), "x.part"s})
+          "a\nb"s, "a\rb"s, "\x1b[2J"s, "a\x7f"s, std::string(256, 'x'), "x.part"s, ":p2p-ext:1"s})
         BOOST_TEST(!FileIndex::is_safe_name(name), "name " << p2p::test::count(name, "") << name);
 }
 

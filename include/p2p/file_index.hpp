@@ -46,7 +46,8 @@ public:
     static constexpr std::string_view partial_suffix = ".part";
 
     /// A plain name: not empty, not "." or "..", no '/', '\\', NUL or control bytes, at most 255
-    /// bytes, not a download in progress. Anything else is never looked up, served or written.
+    /// bytes, not a download in progress, not the extension probe's reserved name. Anything
+    /// else is never looked up, served or written.
     static bool is_safe_name(std::string_view name);
 
     /// Opens a served file: a safe name, a regular file, and - after following any symbolic
