@@ -4,6 +4,8 @@
 
 #include <boost/filesystem/operations.hpp>
 
+#include <algorithm>
+
 namespace p2p {
 namespace pr = protocol;
 
@@ -118,15 +120,21 @@ DownloadOutcome download_extended(Socket& socket, const std::string& name, const
         socket.write_all(pr::format_ext_request(name, offset), ec);
         if (ec) return {K::disconnected};
         pr::ExtAnswer answer{pr::ExtAnswer::Kind::invalid};
-        if (auto st = read_ext_answer(socket, answer, limits); st != ReadStatus::ok)
+        // The sender hashes the whole file before its first answer (about 3 s per GiB here,
+        // once per file version): allow for that, Ctrl-C and quit still end the wait.
+        ReadLimits header_limits = limits;
+        header_limits.stall_timeout = std::max(limits.stall_timeout, std::chrono::milliseconds(600000));
+        if (auto st = read_ext_answer(socket, answer, header_limits); st != ReadStatus::ok)
             return {from_read(st)};
         switch (answer.kind) {
         case pr::ExtAnswer::Kind::not_found: return {K::not_found};
         case pr::ExtAnswer::Kind::bad_offset:
             // Our partial copy is longer than the peer's file: it is not that file. Start over.
+            boost::filesystem::remove(part, fec);
             offset = 0;
             continue;
         case pr::ExtAnswer::Kind::found: {
+            if (answer.size < offset) return {K::invalid_answer};  // would wrap the length
             ReceiveTarget target{index, name, overwrite, offset, answer.size, answer.sha256, true};
             DownloadOutcome out = from_receive(receive_file(socket, target, limits, progress),
                                                answer.size - offset);

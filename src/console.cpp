@@ -125,6 +125,16 @@ bool Console::read_line(std::string& line) {
 }
 
 bool Console::execute(const std::string& line) {
+    try {
+        return dispatch(line);
+    } catch (const std::exception& e) {
+        // e.g. no thread could be started: report it and keep the console (and the node) alive.
+        out_.line(std::string("Command failed: ") + e.what());
+        return true;
+    }
+}
+
+bool Console::dispatch(const std::string& line) {
     auto w = split(line);
     const std::string cmd = w.empty() ? "" : w[0];
     const std::size_t args = w.empty() ? 0 : w.size() - 1;

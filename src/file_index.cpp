@@ -53,7 +53,7 @@ std::optional<OpenFile> FileIndex::open(std::string_view name) const {
     return OpenFile(guard.release(), static_cast<std::uint64_t>(st.st_size));
 }
 
-std::string FileIndex::sha256(const OpenFile& file) const {
+std::string FileIndex::sha256(const OpenFile& file, const std::atomic<bool>* cancel) const {
     struct stat st {};
     if (::fstat(file.fd(), &st) != 0) return {};
     VersionKey key{st.st_dev, st.st_ino, static_cast<std::uint64_t>(st.st_size),
@@ -64,7 +64,7 @@ std::string FileIndex::sha256(const OpenFile& file) const {
         if (it != digests_.end()) return it->second;
     }
     Sha256 hash;
-    if (!hash.update_from_fd(file.fd(), 0, file.size())) return {};
+    if (!hash.update_from_fd(file.fd(), 0, file.size(), cancel)) return {};
     std::string digest = hash.hex_digest();
     boost::lock_guard<boost::mutex> lock(digests_mutex_);
     if (digests_.size() > 4096) digests_.clear();  // a bound, not an LRU: rehashing is only slower

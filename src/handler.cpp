@@ -4,7 +4,8 @@
 
 namespace p2p {
 
-Reply handle_request(const protocol::Request& request, const FileIndex& index) {
+Reply handle_request(const protocol::Request& request, const FileIndex& index,
+                     const std::atomic<bool>* cancel) {
     namespace pr = protocol;
     const std::string& name = request.filename;
     auto file = index.open(name);
@@ -27,8 +28,8 @@ Reply handle_request(const protocol::Request& request, const FileIndex& index) {
                         std::to_string(file->size()) + " bytes.";
             return reply;
         }
-        std::string digest = index.sha256(*file);
-        if (digest.empty()) {  // unreadable now: as good as absent
+        std::string digest = index.sha256(*file, cancel);
+        if (digest.empty()) {  // unreadable now, or the node stops: as good as absent
             reply.header = pr::format_ext_not_found(name);
             reply.log = "560 " + name + " not found (read error).";
             return reply;

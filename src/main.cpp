@@ -76,10 +76,11 @@ bool ask_port(std::uint16_t& port) {
 
 }  // namespace
 
-int main(int argc, char* argv[]) {
+int run(int argc, char* argv[]) {
     std::string port_text, shared, scan_range;
     p2p::NodeConfig config;
-    unsigned idle_seconds = 300;
+    // Signed on purpose: program_options would wrap "-1" into a huge unsigned value.
+    long long idle_seconds = 300, max_peers = 64;
     po::options_description desc(
         "p2p-node: a peer-to-peer file-sharing node (the lab's protocol, in C++)\n\n"
         "Usage: p2p-node [options]\n\nOptions");
@@ -90,7 +91,7 @@ int main(int argc, char* argv[]) {
          "address to listen on and to reach peers at")
         ("shared", po::value(&shared), "shared folder (default: shared/<port>, created if missing)")
         ("scan-range", po::value(&scan_range)->default_value("5000-5009"), "ports probed by scan, LO-HI")
-        ("max-peers", po::value(&config.max_sessions)->default_value(64),
+        ("max-peers", po::value(&max_peers)->default_value(64),
          "handler threads at most; more peers get a short 'busy' answer")
         ("idle-timeout", po::value(&idle_seconds)->default_value(300),
          "seconds of silence before an incoming peer is dropped (0: never)")
@@ -120,7 +121,10 @@ int main(int argc, char* argv[]) {
         config.scan_low = lo;
         config.scan_high = hi;
     }
-    if (config.max_sessions < 1) return fail("--max-peers must be at least 1");
+    if (max_peers < 1 || max_peers > 10000) return fail("--max-peers must be from 1 to 10000");
+    if (idle_seconds < 0 || idle_seconds > 86400 * 365)
+        return fail("--idle-timeout must be from 0 to 31536000 seconds");
+    config.max_sessions = static_cast<std::size_t>(max_peers);
     config.session.idle_timeout = std::chrono::seconds(idle_seconds);
     if (vm.count("port")) {
         if (!parse_port(port_text, config.port))
@@ -156,4 +160,16 @@ int main(int argc, char* argv[]) {
     g_exit_event = nullptr;
     output.line("All sockets closed. Exiting program.");
     return 0;
+}
+
+int main(int argc, char* argv[]) {
+    // Nothing should reach here; if something does, say what instead of std::terminate.
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "p2p-node: fatal error: " << e.what() << '\n';
+    } catch (...) {
+        std::cerr << "p2p-node: fatal error\n";
+    }
+    return 1;
 }

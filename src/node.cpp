@@ -3,6 +3,7 @@
 #include "p2p/protocol.hpp"
 
 #include <boost/filesystem/operations.hpp>
+#include <boost/thread/lock_guard.hpp>
 #include <boost/thread/thread.hpp>
 
 namespace p2p {
@@ -29,9 +30,7 @@ void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     auto session = std::make_shared<Session>(shared, peer_port, *index_, output_,
                                              config_.session, exit_);
     switch (sessions_.start(shared, [session] { session->run(); })) {
-    case SessionRegistry::Admit::started:
-        output_.server_line("Connection established with peer " + std::to_string(peer_port));
-        break;
+    case SessionRegistry::Admit::started: break;  // the session prints its own first line
     case SessionRegistry::Admit::full: {
         output_.server_line("Too many peers; refused peer " + std::to_string(peer_port) + ".");
         shared->set_send_timeout(std::chrono::milliseconds(200));
@@ -44,7 +43,9 @@ void Node::on_accept(Socket socket, std::uint16_t peer_port) {
 }
 
 void Node::stop() {
-    if (stopped_.exchange(true)) return;
+    boost::lock_guard<boost::mutex> lock(stop_mutex_);
+    if (stopped_) return;
+    stopped_ = true;
     exit_.store(true);
     if (listener_) listener_->stop();
     sessions_.stop_all();
@@ -61,7 +62,7 @@ std::vector<std::pair<std::uint16_t, bool>> Node::scan() {
     // timeout per batch, not one per port. Each thread writes only its own slot; join()
     // publishes the results.
     constexpr std::size_t batch = 64;
-    for (std::size_t first = 0; first < results.size(); first += batch) {
+    for (std::size_t first = 0; first < results.size() && !exit_.load(); first += batch) {
         std::vector<boost::thread> probes;
         for (std::size_t i = first; i < std::min(results.size(), first + batch); ++i) {
             auto& r = results[i];
@@ -106,8 +107,10 @@ std::optional<DownloadOutcome> Node::request(std::uint16_t peer, const std::stri
     auto conn = peers_.find(peer);
     if (!conn.socket) return std::nullopt;
     using K = DownloadOutcome::Kind;
+    if (!FileIndex::is_safe_name(name)) return DownloadOutcome{K::write_failed, 0, 0, "not a plain file name"};
     // Checked before asking, so a kept file costs no transfer; receive_file checks again.
-    if (!overwrite && boost::filesystem::exists(index_->path_for(name))) return DownloadOutcome{K::exists};
+    boost::system::error_code fec;
+    if (!overwrite && boost::filesystem::exists(index_->path_for(name), fec)) return DownloadOutcome{K::exists};
     DownloadOutcome r = download(*conn.socket, name, *index_, overwrite, conn.extended,
                                  read_limits(), progress);
     switch (r.kind) {

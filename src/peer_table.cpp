@@ -12,6 +12,7 @@ bool PeerTable::contains(std::uint16_t peer) const { return find(peer).socket !=
 
 bool PeerTable::add(std::uint16_t peer, Socket socket, bool extended) {
     Lock lock(mutex_);
+    if (closed_) return false;
     for (const auto& p : peers_)
         if (p.first == peer) return false;
     peers_.emplace_back(peer, PeerConnection{std::make_shared<Socket>(std::move(socket)), extended});
@@ -50,6 +51,7 @@ void PeerTable::close_all() {
     std::vector<std::pair<std::uint16_t, PeerConnection>> all;
     {
         Lock lock(mutex_);
+        closed_ = true;
         all.swap(peers_);
     }
     for (auto& p : all) p.second.socket->shutdown();

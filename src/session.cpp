@@ -16,6 +16,8 @@ Session::Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const Fi
 
 void Session::run() noexcept {
     try {
+        // Printed here, not by the listener, so it always comes before this peer's requests.
+        output_.server_line("Connection established with peer " + std::to_string(peer_id_));
         serve();
     } catch (const std::exception& e) {
         output_.server_line("Connection with " + who() + " failed: " + e.what());
@@ -85,7 +87,7 @@ bool Session::dispatch(const std::string& message) {
         socket_->write_all(pr::format_error_answer(parsed.error), ec);
         return !ec;
     }
-    Reply reply = handle_request(*parsed.request, index_);
+    Reply reply = handle_request(*parsed.request, index_, &exit_event_);
     output_.server_line("Response to peer " + id + ":  " + pr::escape_control(reply.log));
     socket_->write_all(reply.header, ec);
     if (!ec && reply.body) send_file(*socket_, *reply.body, reply.body_offset, ec);

@@ -36,13 +36,18 @@ std::string Sha256::hex_digest() {
     return out;
 }
 
-bool Sha256::update_from_fd(int fd, std::uint64_t offset, std::uint64_t length) {
+bool Sha256::update_from_fd(int fd, std::uint64_t offset, std::uint64_t length,
+                            const std::atomic<bool>* cancel) {
     std::vector<char> buf(256 * 1024);
     while (length > 0) {
+        if (cancel && cancel->load()) return false;
         std::size_t want = length < buf.size() ? static_cast<std::size_t>(length) : buf.size();
         ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(offset));
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
+        if (n <= 0) {
+            if (n == 0) errno = EIO;  // shorter than asked: make the caller's errno meaningful
+            return false;
+        }
         update(buf.data(), static_cast<std::size_t>(n));
         offset += static_cast<std::uint64_t>(n);
         length -= static_cast<std::uint64_t>(n);

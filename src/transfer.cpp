@@ -94,13 +94,15 @@ ReceiveResult receive_file(Socket& socket, const ReceiveTarget& t, const ReadLim
         result.detail = errno_text(err);
     };
 
+    // Created before the file is opened: its constructor is the one step here that can throw.
+    std::unique_ptr<Sha256> hash;
+    if (!t.expected_sha256.empty()) hash = std::make_unique<Sha256>();
     // Read-write: a resumed download hashes the bytes it already has.
     // O_NOFOLLOW: a link planted under the .part name cannot redirect the write elsewhere.
     int fd = ::open(part_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) fail_write(errno);
-    std::unique_ptr<Sha256> hash;
-    if (!t.expected_sha256.empty()) hash = std::make_unique<Sha256>();
     if (fd >= 0) {
+        errno = 0;
         // Whatever lies beyond the offset is not trusted; the kept prefix joins the digest.
         if (::ftruncate(fd, static_cast<off_t>(t.offset)) != 0 ||
             ::lseek(fd, static_cast<off_t>(t.offset), SEEK_SET) < 0 ||
@@ -114,15 +116,18 @@ ReceiveResult receive_file(Socket& socket, const ReceiveTarget& t, const ReadLim
     while (result.received < length) {
         std::size_t want = static_cast<std::size_t>(
             std::min<std::uint64_t>(buf.size(), length - result.received));
+        // A disk failure stays the reported cause even if the stream then ends early.
+        const bool writing = result.kind == Kind::saved;
         if (auto st = wait_for_bytes(socket, limits); st != ReadStatus::ok) {
-            result.kind = st == ReadStatus::timeout ? Kind::timeout
-                        : st == ReadStatus::interrupted ? Kind::interrupted : Kind::disconnected;
+            if (writing)
+                result.kind = st == ReadStatus::timeout ? Kind::timeout
+                            : st == ReadStatus::interrupted ? Kind::interrupted : Kind::disconnected;
             break;
         }
         std::error_code ec;
         std::size_t n = socket.read_some(buf.data(), want, ec);
         if (ec || n == 0) {
-            result.kind = Kind::disconnected;
+            if (writing) result.kind = Kind::disconnected;
             break;
         }
         result.received += n;

@@ -253,6 +253,9 @@ BOOST_AUTO_TEST_CASE(bad_flags_print_a_message_and_exit_2) {
         {"--port", port, "--scan-range", "9-1"},
         {"--port", port, "--scan-range", "5000"},
         {"--port", port, "--max-peers", "0"},
+        {"--port", port, "--max-peers", "-1"},      // would wrap to SIZE_MAX if unsigned
+        {"--port", port, "--idle-timeout", "-1"},
+        {"--port", port, "--idle-timeout", "31536001"},
     };
     for (const auto& args : cases) {
         std::string shown;
@@ -643,8 +646,9 @@ BOOST_AUTO_TEST_CASE(quiet_suppresses_server_lines_but_not_command_results) {
 
 
 BOOST_AUTO_TEST_CASE(idle_timeout_drops_idle_peers_and_a_huge_value_does_not_wrap) {
-    // 4294968 s is just over 2^32 ms: squeezed into poll()'s int it would become 704 ms.
-    Program quick({"--idle-timeout", "1"}), patient({"--idle-timeout", "4294968"});
+    // The largest allowed value, a year, is far beyond poll()'s int milliseconds (24.8 days):
+    // squeezed into it unclamped, it would wrap (4294968 s, for one, would become 704 ms).
+    Program quick({"--idle-timeout", "1"}), patient({"--idle-timeout", "31536000"});
     std::error_code ec;
     p2p::Socket q = p2p::Socket::connect("127.0.0.1", quick.port(), 5000ms, ec);
     BOOST_REQUIRE(!ec);

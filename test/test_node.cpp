@@ -307,6 +307,19 @@ BOOST_AUTO_TEST_CASE(request_from_a_peer_not_connected_is_nullopt) {
     BOOST_TEST(!fs::exists(a / "f.bin"));
 }
 
+BOOST_AUTO_TEST_CASE(request_of_an_unsafe_name_is_refused_by_the_node_itself) {
+    // Not only the console checks names: Node::request never writes outside its folder.
+    TestNode a, b;
+    BOOST_REQUIRE((a->connect(b.port()) == p2p::Node::ConnectResult::connected));
+    for (const char* name : {"../escape.bin", "/tmp/escape.bin", "..", "a/b"}) {
+        auto r = a->request(b.port(), name, true, {});
+        BOOST_REQUIRE(r);
+        BOOST_TEST((r->kind == p2p::DownloadOutcome::Kind::write_failed), name);
+    }
+    BOOST_TEST(!fs::exists(a / ".." / "escape.bin"));
+    BOOST_TEST(a->connected_peers().size() == 1u);  // nothing was sent: the stream is intact
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ============================================================================================

@@ -322,3 +322,48 @@ BOOST_AUTO_TEST_CASE(link_planted_as_part_is_not_followed) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(review_fixes)
+
+BOOST_AUTO_TEST_CASE(size_below_our_offset_is_an_invalid_answer) {
+    // A lying peer answers a resume from 5000 with a 10-byte file: the length must not wrap.
+    test::TempDir dir;
+    FileIndex index(dir.path());
+    test::write_file(dir / "f.bin.part", 5000, 1);
+    auto [tx, rx] = socket_pair();
+    std::thread peer([&tx = tx] {
+        std::string req;
+        char c = 0;
+        while (c != '\n' && read_exact(tx, &c, 1, {5000ms, nullptr}) == ReadStatus::ok) req += c;
+        if (req == "XREQ f.bin 5000\n") write_all(tx, protocol::format_ext_found(10, std::string(64, 'a')));
+    });
+    auto r = download(rx, "f.bin", index, false, true, {5000ms, nullptr}, {});
+    peer.join();
+    BOOST_TEST((r.kind == DownloadOutcome::Kind::invalid_answer));
+    BOOST_TEST(!fs::exists(dir / "f.bin"));
+}
+
+BOOST_AUTO_TEST_CASE(disk_failure_stays_the_cause_when_the_stream_then_ends) {
+    test::TempDir dir;
+    FileIndex index(dir.path());
+    fs::create_directory(dir / "f.bin.part");
+    auto [tx, rx] = socket_pair();
+    write_all(tx, std::string(100, 'x'));
+    tx.close();
+    ReceiveTarget t{index, "f.bin", false, 0, 5000, std::string(64, 'a'), true};
+    auto r = receive_file(rx, t, {5000ms, nullptr}, {});
+    BOOST_TEST((r.kind == ReceiveResult::Kind::write_failed));
+}
+
+BOOST_AUTO_TEST_CASE(hashing_stops_when_the_node_stops) {
+    test::TempDir dir;
+    test::write_file(dir / "f.bin", 1 << 20, 1);
+    FileIndex index(dir.path());
+    auto file = index.open("f.bin");
+    BOOST_REQUIRE(file);
+    std::atomic<bool> stopping{true};
+    BOOST_TEST(index.sha256(*file, &stopping).empty());
+    BOOST_TEST(index.sha256(*file).size() == 64u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

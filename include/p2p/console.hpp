@@ -24,6 +24,8 @@ public:
     static const std::vector<std::string>& usage();
 
 private:
+    /// execute() without the catch-all.
+    bool dispatch(const std::string& line);
     /// Reads the next line; false at end of input or on a wake-up.
     bool read_line(std::string& line);
     void print_usage();

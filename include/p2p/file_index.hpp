@@ -4,6 +4,7 @@
 #include <boost/filesystem/path.hpp>
 #include <boost/thread/mutex.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -62,8 +63,9 @@ public:
     const boost::filesystem::path& dir() const { return dir_; }
 
     /// SHA-256 (hex) of an opened file, remembered per file version (device, inode, size,
-    /// modification time), so a file asked for again is not read twice. Empty on a read error.
-    std::string sha256(const OpenFile& file) const;
+    /// modification time), so a file asked for again is not read twice. Empty on a read error
+    /// or once `cancel` (the node's exit event) is set.
+    std::string sha256(const OpenFile& file, const std::atomic<bool>* cancel = nullptr) const;
 
 private:
     boost::filesystem::path dir_;

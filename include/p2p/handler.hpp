@@ -4,6 +4,7 @@
 #include "p2p/file_index.hpp"
 #include "p2p/protocol.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +19,9 @@ struct Reply {
     std::string log;                ///< what the lab prints after "Response to peer X:  "
 };
 
-Reply handle_request(const protocol::Request& request, const FileIndex& index);
+/// Decides the answer to one request. XREQ hashes the file (once per version, cached);
+/// `cancel` (the node's exit event) ends that early, and the answer is then "not found".
+Reply handle_request(const protocol::Request& request, const FileIndex& index,
+                     const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace p2p

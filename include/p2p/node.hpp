@@ -10,6 +10,8 @@
 #include "p2p/session.hpp"
 #include "p2p/session_registry.hpp"
 
+#include <boost/thread/mutex.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -64,9 +66,8 @@ public:
     SearchOutcome search(std::uint16_t peer, const std::string& name);
 
     /// Downloads from a connected peer (nullopt: not connected). A peer whose stream can no
-    /// longer be trusted (gone, stalled, garbled) is dropped from the table.
-    bool is_extended(std::uint16_t peer) const { return peers_.find(peer).extended; }
-
+    /// longer be trusted (gone, stalled, garbled) is dropped from the table. A name that is not
+    /// FileIndex::is_safe_name is refused here too (write_failed), whatever the caller checked.
     std::optional<DownloadOutcome> request(std::uint16_t peer, const std::string& name,
                                            bool overwrite, const ProgressFn& progress);
 
@@ -85,7 +86,11 @@ private:
     SessionRegistry sessions_;
     PeerTable peers_;
     std::unique_ptr<Listener> listener_;
-    std::atomic<bool> stopped_{false};
+    /// Makes stop() run once, and a concurrent second caller (a destructor, a test) wait for
+    /// the first to finish instead of returning while sessions still run. Held across joins:
+    /// stop() is the only user.
+    boost::mutex stop_mutex_;
+    bool stopped_ = false;
 };
 
 }  // namespace p2p

@@ -31,7 +31,9 @@ public:
 private:
     void finish_progress_locked();
 
-    boost::mutex mutex_;  ///< one writer at a time: every line is written whole
+    /// One writer at a time: every line is written whole. Held across the write to the stream
+    /// itself (that is the point); a stdout nobody reads therefore stalls server lines.
+    boost::mutex mutex_;
     std::ostream& out_;
     const bool quiet_;
     const bool interactive_;

@@ -21,7 +21,8 @@ struct PeerConnection {
 class PeerTable {
 public:
     bool contains(std::uint16_t peer) const;
-    /// Adds a connection; false (socket dropped) if one to `peer` already exists.
+    /// Adds a connection; false (socket dropped) if one to `peer` already exists or the table
+    /// was closed (a connect racing stop() must not leave a live connection behind).
     bool add(std::uint16_t peer, Socket socket, bool extended);
     /// Closes and forgets the connection; false if there was none.
     bool remove(std::uint16_t peer);
@@ -36,6 +37,7 @@ private:
     /// Held only for map updates, never across a connect or any socket I/O.
     mutable boost::mutex mutex_;
     std::vector<std::pair<std::uint16_t, PeerConnection>> peers_;
+    bool closed_ = false;  ///< set by close_all()
 };
 
 }  // namespace p2p

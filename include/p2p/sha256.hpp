@@ -1,6 +1,7 @@
 // SHA-256 (OpenSSL libcrypto) for the integrity extension: incremental, and over a file.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -20,8 +21,10 @@ public:
     std::string hex_digest();
 
     /// Hashes `length` bytes of an open descriptor from `offset` (pread: the file offset is not
-    /// moved). False on a read error or a file shorter than asked.
-    bool update_from_fd(int fd, std::uint64_t offset, std::uint64_t length);
+    /// moved). False on a read error, a file shorter than asked, or once `cancel` is set
+    /// (checked per 256 KiB, so a stop never waits for a whole large file).
+    bool update_from_fd(int fd, std::uint64_t offset, std::uint64_t length,
+                        const std::atomic<bool>* cancel = nullptr);
 
 private:
     struct Impl;
