@@ -70,7 +70,7 @@ class Peer:
         if kind == 'node':
             cmd = [node, '--port', str(port), '--shared', shared, '--quiet']
         else:
-            cmd = [sys.executable, lab, '--port', str(port), '--shared', shared]
+            cmd = [sys.executable, lab, str(port), shared]
         self.log = log
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, bufsize=0)
@@ -131,7 +131,7 @@ def main():
     ap.add_argument('--recv-dir', required=True, help='receiver shared folder (empty)')
     ap.add_argument('--file', required=True, help='file name inside the sender folder')
     ap.add_argument('--node', default='stage/p2p-node')
-    ap.add_argument('--lab', default=os.path.join(os.path.dirname(__file__), 'lab_peer.py'))
+    ap.add_argument('--lab', default=os.path.join(os.path.dirname(__file__), '..', 'test', 'lab_peer.py'))
     ap.add_argument('--requests', type=int, default=1)
     ap.add_argument('--timeout', type=float, default=600, help='seconds per request, at most')
     ap.add_argument('--drop-caches', action='store_true')

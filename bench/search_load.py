@@ -36,7 +36,7 @@ def main():
     ap.add_argument('--seconds', type=float, default=5)
     ap.add_argument('--client', required=True, help='the built bench/search_client.cpp')
     ap.add_argument('--node', default='stage/p2p-node')
-    ap.add_argument('--lab', default=os.path.join(os.path.dirname(__file__), 'lab_peer.py'))
+    ap.add_argument('--lab', default=os.path.join(os.path.dirname(__file__), '..', 'test', 'lab_peer.py'))
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
@@ -46,7 +46,7 @@ def main():
         cmd = [args.node, '--port', str(port), '--shared', args.dir, '--quiet',
                '--max-peers', str(args.clients + 16)]
     else:
-        cmd = [sys.executable, args.lab, '--port', str(port), '--shared', args.dir]
+        cmd = [sys.executable, args.lab, str(port), args.dir]
     peer = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     client = None
