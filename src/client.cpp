@@ -140,8 +140,7 @@ DownloadOutcome download_extended(Socket& socket, const std::string& name, const
                                                answer.size - offset);
             out.resumed_from = offset;
             out.verified = out.kind == K::saved;
-            out.partial_kept = out.kind == K::disconnected || out.kind == K::timeout ||
-                               out.kind == K::interrupted;
+            out.partial_kept = stream_lost(out.kind);
             return out;
         }
         default: return {K::invalid_answer};
@@ -151,6 +150,12 @@ DownloadOutcome download_extended(Socket& socket, const std::string& name, const
 }
 
 }  // namespace
+
+bool stream_lost(DownloadOutcome::Kind kind) {
+    using K = DownloadOutcome::Kind;
+    return kind == K::disconnected || kind == K::invalid_answer || kind == K::timeout ||
+           kind == K::interrupted;
+}
 
 DownloadOutcome download(Socket& socket, const std::string& name, const FileIndex& index,
                          bool overwrite, bool extended, const ReadLimits& limits,

@@ -162,17 +162,22 @@ bool Console::dispatch(const std::string& line) {
     return true;
 }
 
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+    if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string_view::npos)
+        return std::nullopt;
+    unsigned long v = std::stoul(std::string(text));
+    if (v < 1 || v > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(v);
+}
+
 std::uint16_t Console::peer_id(const std::string& arg, const std::string& usage_line) {
-    unsigned long value = 0;
-    bool ok = !arg.empty() && arg.size() <= 5 &&
-              arg.find_first_not_of("0123456789") == std::string::npos;
-    if (ok) value = std::stoul(arg);
-    if (!ok || value < 1 || value > 65535) {
+    auto port = parse_port(arg);
+    if (!port) {
         out_.line("Invalid peer_id '" + arg + "': a port number from 1 to 65535 is expected.");
         out_.line(usage_line);
         return 0;
     }
-    return static_cast<std::uint16_t>(value);
+    return *port;
 }
 
 bool Console::valid_filename(const std::string& name) {

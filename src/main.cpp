@@ -40,13 +40,11 @@ void install_signal_handlers() {
     ::sigaction(SIGTERM, &sa, nullptr);
 }
 
+// The one port rule (p2p::parse_port), in the out-parameter form the checks below read best in.
 bool parse_port(const std::string& text, std::uint16_t& port) {
-    if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos)
-        return false;
-    unsigned long v = std::stoul(text);
-    if (v < 1 || v > 65535) return false;
-    port = static_cast<std::uint16_t>(v);
-    return true;
+    auto p = p2p::parse_port(text);
+    if (p) port = *p;
+    return p.has_value();
 }
 
 // Reads one line from fd 0 byte by byte: the console reads the same descriptor afterwards,

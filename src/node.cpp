@@ -113,12 +113,7 @@ std::optional<DownloadOutcome> Node::request(std::uint16_t peer, const std::stri
     if (!overwrite && boost::filesystem::exists(index_->path_for(name), fec)) return DownloadOutcome{K::exists};
     DownloadOutcome r = download(*conn.socket, name, *index_, overwrite, conn.extended,
                                  read_limits(), progress);
-    switch (r.kind) {
-    case K::disconnected: case K::invalid_answer: case K::timeout: case K::interrupted:
-        peers_.remove(peer);  // the stream is out of step or gone: never reuse it
-        break;
-    default: break;
-    }
+    if (stream_lost(r.kind)) peers_.remove(peer);  // out of step or gone: never reuse it
     return r;
 }
 

@@ -42,6 +42,10 @@ struct DownloadOutcome {
     bool partial_kept = false;       ///< extension: name.part kept for a later resume
 };
 
+/// True when a download ended with the connection unusable (gone, stalled, garbled or cut
+/// by a cancel): the peer must be dropped, and with the extension the .part is resumable.
+bool stream_lost(DownloadOutcome::Kind kind);
+
 /// Downloads `name` into `index`'s folder (see receive_file). With `extended`, uses XREQ:
 /// resumes from name.part, verifies the SHA-256, takes 64-bit sizes; otherwise the lab's REQ.
 DownloadOutcome download(Socket& socket, const std::string& name, const FileIndex& index,

@@ -4,10 +4,17 @@
 #include "p2p/node.hpp"
 #include "p2p/output.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace p2p {
+
+/// A port number / peer id as typed: 1 to 65535, decimal digits only (the console's peer ids
+/// and the program's --port, --scan-range and port prompt all follow this one rule).
+std::optional<std::uint16_t> parse_port(std::string_view text);
 
 class Console {
 public:
