@@ -84,7 +84,7 @@ int run(int argc, char* argv[]) {
         "Usage: p2p-node [options]\n\nOptions");
     desc.add_options()
         ("help,h", "show this help and exit")
-        ("port,p", po::value(&port_text), "port to listen on (asked for when missing)")
+        ("port,p", po::value(&port_text), "port to listen on (asked for when missing; 0: chosen by the system, needs --shared)")
         ("host", po::value(&config.host)->default_value("127.0.0.1"),
          "address to listen on and to reach peers at")
         ("shared", po::value(&shared), "shared folder (default: shared/<port>, created if missing)")
@@ -125,8 +125,12 @@ int run(int argc, char* argv[]) {
     config.max_sessions = static_cast<std::size_t>(max_peers);
     config.session.idle_timeout = std::chrono::seconds(idle_seconds);
     if (vm.count("port")) {
-        if (!parse_port(port_text, config.port))
-            return fail("invalid --port '" + port_text + "': a number from 1 to 65535 is expected");
+        // 0: a port the system chooses, printed in "Node listening on host:port" (tests use it).
+        if (port_text == "0") {
+            if (shared.empty()) return fail("--port 0 (a port the system chooses) needs --shared DIR");
+            config.port = 0;
+        } else if (!parse_port(port_text, config.port))
+            return fail("invalid --port '" + port_text + "': a number from 0 to 65535 is expected");
     } else if (!ask_port(config.port)) {
         std::cerr << "\np2p-node: no port given.\n";
         return 2;

@@ -22,7 +22,8 @@ void Node::start(std::error_code& ec) {
         [this](Socket s, std::uint16_t peer_port) { on_accept(std::move(s), peer_port); });
     port_ = listener_->port();
     listener_->start();
-    output_.server_line("Node listening on " + config_.host + ":" + std::to_string(port_));
+    // A console line, printed even with --quiet: with --port 0 it is how a caller learns the port.
+    output_.line("Node listening on " + config_.host + ":" + std::to_string(port_));
 }
 
 void Node::on_accept(Socket socket, std::uint16_t peer_port) {
