@@ -190,10 +190,17 @@ bool Console::valid_filename(const std::string& name) {
 
 void Console::scan() {
     out_.line("Discover active peers:");
-    for (auto [port, active] : node_.scan()) {
+    const ScanResult r = node_.scan();
+    for (auto [port, active] : r.probed) {
         out_.line("Scanning peer " + std::to_string(port) + "...");
         out_.line("Peer " + std::to_string(port) + (active ? " is active." : " is inactive."));
     }
+    if (!r.thread_error.empty())
+        out_.line("scan: could not start probe threads (" + r.thread_error + "); " +
+                  std::to_string(r.not_scanned) + (r.not_scanned == 1 ? " port" : " ports") +
+                  " not scanned.");
+    else if (r.interrupted)
+        out_.line("Scan interrupted.");
 }
 
 void Console::list_peers() {

@@ -29,7 +29,12 @@ Reply handle_request(const protocol::Request& request, const FileIndex& index,
             return reply;
         }
         std::string digest = index.sha256(*file, cancel);
-        if (digest.empty()) {  // unreadable now, or the node stops: as good as absent
+        if (digest.empty() && cancel && cancel->load()) {
+            reply.abandoned = true;
+            reply.log = "no answer: the node is stopping.";
+            return reply;
+        }
+        if (digest.empty()) {  // unreadable now: as good as absent
             reply.header = pr::format_ext_not_found(name);
             reply.log = "560 " + name + " not found (read error).";
             return reply;

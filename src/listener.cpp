@@ -1,6 +1,6 @@
 #include "p2p/listener.hpp"
 
-#include <boost/thread/thread.hpp>
+#include "p2p/worker_thread.hpp"
 
 #include <chrono>
 #include <thread>
@@ -15,7 +15,7 @@ Listener::~Listener() {
     join();
 }
 
-void Listener::start() { thread_ = boost::thread([this] { loop(); }); }
+void Listener::start() { thread_ = start_worker([this] { loop(); }); }
 
 void Listener::stop() {
     stopping_.store(true);

@@ -146,7 +146,8 @@ int run(int argc, char* argv[]) {
     }
 
     install_signal_handlers();
-    p2p::Output output(std::cout, vm.count("quiet") > 0, ::isatty(STDOUT_FILENO) == 1);
+    std::cout.flush();  // the port prompt; from here on only `output` writes to stdout
+    p2p::Output output(STDOUT_FILENO, vm.count("quiet") > 0, ::isatty(STDOUT_FILENO) == 1);
     p2p::Node node(config, output);
     g_exit_event = &node.exit_event();
     std::error_code ec;
@@ -161,6 +162,8 @@ int run(int argc, char* argv[]) {
     node.stop();
     g_exit_event = nullptr;
     output.line("All sockets closed. Exiting program.");
+    // A console nobody reads must not keep the process alive: one second to flush, then go.
+    output.stop(std::chrono::seconds(1));
     return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "p2p/node.hpp"
 
 #include "p2p/protocol.hpp"
+#include "p2p/worker_thread.hpp"
 
 #include <boost/filesystem/operations.hpp>
 #include <boost/thread/lock_guard.hpp>
@@ -21,7 +22,13 @@ void Node::start(std::error_code& ec) {
     listener_ = std::make_unique<Listener>(std::move(listening),
         [this](Socket s, std::uint16_t peer_port) { on_accept(std::move(s), peer_port); });
     port_ = listener_->port();
-    listener_->start();
+    try {
+        listener_->start();
+    } catch (const boost::thread_resource_error& e) {
+        ec = std::error_code(e.code().value(), std::generic_category());
+        listener_.reset();
+        return;
+    }
     // A console line, printed even with --quiet: with --port 0 it is how a caller learns the port.
     output_.line("Node listening on " + config_.host + ":" + std::to_string(port_));
 }
@@ -30,17 +37,15 @@ void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     auto shared = std::make_shared<Socket>(std::move(socket));
     auto session = std::make_shared<Session>(shared, peer_port, *index_, output_,
                                              config_.session, exit_);
-    switch (sessions_.start(shared, [session] { session->run(); })) {
-    case SessionRegistry::Admit::started: break;  // the session prints its own first line
-    case SessionRegistry::Admit::full: {
-        output_.server_line("Too many peers; refused peer " + std::to_string(peer_port) + ".");
-        shared->set_send_timeout(std::chrono::milliseconds(200));
-        std::error_code ignored;
-        shared->write_all(protocol::busy_answer(), ignored);
-        break;
-    }
-    case SessionRegistry::Admit::stopping: break;
-    }
+    const auto admit = sessions_.start(shared, [session] { session->run(); });
+    if (admit == SessionRegistry::Admit::started || admit == SessionRegistry::Admit::stopping)
+        return;  // a started session prints its own first line
+    output_.server_line(admit == SessionRegistry::Admit::full
+        ? "Too many peers; refused peer " + std::to_string(peer_port) + "."
+        : "No thread could be started for peer " + std::to_string(peer_port) + "; refused it.");
+    shared->set_send_timeout(std::chrono::milliseconds(200));
+    std::error_code ignored;
+    shared->write_all(protocol::busy_answer(), ignored);
 }
 
 void Node::stop() {
@@ -55,33 +60,48 @@ void Node::stop() {
     peers_.close_all();
 }
 
-std::vector<std::pair<std::uint16_t, bool>> Node::scan() {
-    std::vector<std::pair<std::uint16_t, bool>> results;
+ScanResult Node::scan() {
+    enum class Probe : char { not_probed, active, inactive };
+    std::vector<std::uint16_t> ports;
     for (unsigned p = config_.scan_low; p <= config_.scan_high; ++p)
-        if (p != port_) results.emplace_back(static_cast<std::uint16_t>(p), false);
+        if (p != port_) ports.push_back(static_cast<std::uint16_t>(p));
+    std::vector<Probe> probes(ports.size(), Probe::not_probed);
+    ScanResult result;
     // One probe thread per port, at most 64 at a time: a range of silent hosts costs one
     // timeout per batch, not one per port. Each thread writes only its own slot; join()
-    // publishes the results.
+    // publishes the results. A probe cut short by the exit event stays not_probed.
     constexpr std::size_t batch = 64;
-    for (std::size_t first = 0; first < results.size() && !exit_.load(); first += batch) {
-        std::vector<boost::thread> probes;
-        for (std::size_t i = first; i < std::min(results.size(), first + batch); ++i) {
-            auto& r = results[i];
-            probes.emplace_back([this, &r] {
-                std::error_code ec;
-                Socket s = Socket::connect(config_.host, r.first, config_.connect_timeout, ec);
-                r.second = !ec;
-            });
+    for (std::size_t first = 0; first < ports.size() && !exit_.load() && result.thread_error.empty();
+         first += batch) {
+        std::vector<boost::thread> threads;
+        threads.reserve(batch);  // push_back cannot throw once a thread is started
+        for (std::size_t i = first; i < std::min(ports.size(), first + batch); ++i) {
+            try {
+                threads.push_back(start_worker([this, port = ports[i], &slot = probes[i]] {
+                    std::error_code ec;
+                    Socket::connect(config_.host, port, config_.connect_timeout, ec, &exit_);
+                    if (ec != std::errc::operation_canceled)
+                        slot = ec ? Probe::inactive : Probe::active;
+                }));
+            } catch (const boost::thread_resource_error& e) {
+                result.thread_error = e.code().message();
+                break;
+            }
         }
-        for (auto& t : probes) t.join();
+        for (auto& t : threads) t.join();
     }
-    return results;
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        if (probes[i] == Probe::not_probed) ++result.not_scanned;
+        else result.probed.emplace_back(ports[i], probes[i] == Probe::active);
+    }
+    result.interrupted = exit_.load() && result.not_scanned > 0;
+    return result;
 }
 
 Node::ConnectResult Node::connect(std::uint16_t peer) {
     if (peers_.contains(peer)) return ConnectResult::already_connected;
     std::error_code ec;
-    Socket s = Socket::connect(config_.host, peer, config_.connect_timeout, ec);
+    Socket s = Socket::connect(config_.host, peer, config_.connect_timeout, ec, &exit_);
     if (ec) return ConnectResult::inactive;
     // Lab peers answer the probe "not found" at once; a peer that cannot answer it (a busy
     // node, something that is not a node) is no usable peer.

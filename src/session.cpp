@@ -88,6 +88,7 @@ bool Session::dispatch(const std::string& message) {
         return !ec;
     }
     Reply reply = handle_request(*parsed.request, index_, &exit_event_);
+    if (reply.abandoned) return false;  // closed without an answer; nothing to log at shutdown
     output_.server_line("Response to peer " + id + ":  " + pr::escape_control(reply.log));
     socket_->write_all(reply.header, ec);
     if (!ec && reply.body) send_file(*socket_, *reply.body, reply.body_offset, ec);

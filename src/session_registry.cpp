@@ -1,5 +1,7 @@
 #include "p2p/session_registry.hpp"
 
+#include "p2p/worker_thread.hpp"
+
 #include <boost/thread/lock_guard.hpp>
 
 namespace p2p {
@@ -28,11 +30,18 @@ SessionRegistry::Admit SessionRegistry::start(std::shared_ptr<Socket> socket,
     reap_locked();
     if (entries_.size() >= max_sessions_) return Admit::full;
     auto done = std::make_shared<std::atomic<bool>>(false);
-    boost::thread thread([body = std::move(body), done] {
-        body();  // Session::run() catches everything
-        done->store(true);
-    });
-    entries_.push_back({std::move(socket), std::move(thread), std::move(done)});
+    // The entry exists before its thread, so nothing can throw between starting the thread and
+    // owning it (a joinable boost::thread destroyed by unwinding terminates the process).
+    entries_.push_back({std::move(socket), boost::thread(), done});
+    try {
+        entries_.back().thread = start_worker([body = std::move(body), done] {
+            body();  // Session::run() catches everything
+            done->store(true);
+        });
+    } catch (const std::exception&) {  // thread_resource_error (a thread limit), bad_alloc
+        entries_.pop_back();
+        return Admit::no_thread;
+    }
     return Admit::started;
 }
 

@@ -66,7 +66,8 @@ Socket Socket::listen(const std::string& host, std::uint16_t port, std::error_co
 }
 
 Socket Socket::connect(const std::string& host, std::uint16_t port,
-                       std::chrono::milliseconds timeout, std::error_code& ec) {
+                       std::chrono::milliseconds timeout, std::error_code& ec,
+                       const std::atomic<bool>* cancel) {
     sockaddr_in addr;
     if (!make_address(host, port, addr)) {
         ec = std::make_error_code(std::errc::invalid_argument);
@@ -78,11 +79,18 @@ Socket Socket::connect(const std::string& host, std::uint16_t port,
     set_nonblocking(s.fd_, true);
     if (::connect(s.fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         if (errno != EINPROGRESS) { ec = last_error(); return {}; }
-        pollfd p{s.fd_, POLLOUT, 0};
-        int n;
-        do { n = ::poll(&p, 1, poll_timeout(timeout)); } while (n < 0 && errno == EINTR);
-        if (n == 0) { ec = std::make_error_code(std::errc::timed_out); return {}; }
-        if (n < 0) { ec = last_error(); return {}; }
+        // In slices, so quit or Ctrl-C ends a connect to a silent host at once.
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            if (cancel && cancel->load()) { ec = std::make_error_code(std::errc::operation_canceled); return {}; }
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) { ec = std::make_error_code(std::errc::timed_out); return {}; }
+            pollfd p{s.fd_, POLLOUT, 0};
+            int n = ::poll(&p, 1, poll_timeout(std::min(left, std::chrono::milliseconds(100))));
+            if (n > 0) break;
+            if (n < 0 && errno != EINTR) { ec = last_error(); return {}; }
+        }
         int err = 0;
         socklen_t len = sizeof err;
         ::getsockopt(s.fd_, SOL_SOCKET, SO_ERROR, &err, &len);

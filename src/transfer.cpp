@@ -106,8 +106,10 @@ ReceiveResult receive_file(Socket& socket, const ReceiveTarget& t, const ReadLim
         // Whatever lies beyond the offset is not trusted; the kept prefix joins the digest.
         if (::ftruncate(fd, static_cast<off_t>(t.offset)) != 0 ||
             ::lseek(fd, static_cast<off_t>(t.offset), SEEK_SET) < 0 ||
-            (hash && !hash->update_from_fd(fd, 0, t.offset))) {
-            fail_write(errno ? errno : EIO);
+            (hash && !hash->update_from_fd(fd, 0, t.offset, limits.cancel))) {
+            // Quit or Ctrl-C while re-hashing a long kept prefix: interrupted, prefix kept.
+            if (limits.cancel && limits.cancel->load()) result.kind = Kind::interrupted;
+            else fail_write(errno ? errno : EIO);
             ::close(fd);
             fd = -1;
         }

@@ -36,6 +36,15 @@ struct NodeConfig {
     std::chrono::milliseconds probe_timeout{3000};    ///< the extension probe after connect
 };
 
+/// What a scan found, in range order. Ports whose probe never ran or was cut short are not
+/// in `probed`: a port is never reported inactive unless it refused or timed out.
+struct ScanResult {
+    std::vector<std::pair<std::uint16_t, bool>> probed;  ///< port, active
+    std::size_t not_scanned = 0;  ///< ports without a result
+    bool interrupted = false;     ///< the exit event (quit, Ctrl-C) ended the scan
+    std::string thread_error;     ///< why probe threads could not be started; empty if they could
+};
+
 class Node {
 public:
     Node(NodeConfig config, Output& output);
@@ -55,7 +64,7 @@ public:
     std::atomic<bool>& exit_event() { return exit_; }
 
     /// Probes every port of the scan range but our own, in parallel; results in range order.
-    std::vector<std::pair<std::uint16_t, bool>> scan();
+    ScanResult scan();
 
     enum class ConnectResult { connected, already_connected, inactive };
     ConnectResult connect(std::uint16_t peer);

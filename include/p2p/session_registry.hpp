@@ -20,10 +20,11 @@ public:
     explicit SessionRegistry(std::size_t max_sessions) : max_sessions_(max_sessions) {}
     ~SessionRegistry();
 
-    enum class Admit { started, full, stopping };
+    enum class Admit { started, full, no_thread, stopping };
 
     /// Runs `body` on a new thread that owns a share of `socket`. Joins finished threads first.
-    /// Refused when the cap is reached or stop_all() has begun (the caller closes the socket).
+    /// Refused when the cap is reached, no thread can be started (a process or cgroup thread
+    /// limit) or stop_all() has begun; the caller then answers and closes the socket.
     Admit start(std::shared_ptr<Socket> socket, std::function<void()> body);
 
     /// Refuses new sessions and shuts down every session socket, waking its blocked thread.

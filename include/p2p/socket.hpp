@@ -6,6 +6,7 @@
 // descriptor ourselves and wake blocked calls with ::shutdown().
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -29,9 +30,11 @@ public:
 
     /// Listening socket on host:port (port 0 = chosen by the OS), SO_REUSEADDR set.
     static Socket listen(const std::string& host, std::uint16_t port, std::error_code& ec);
-    /// Connects within `timeout`; the returned socket is blocking again.
+    /// Connects within `timeout`; the returned socket is blocking again. Once `cancel` is set
+    /// (checked every 100 ms) it gives up with std::errc::operation_canceled.
     static Socket connect(const std::string& host, std::uint16_t port,
-                          std::chrono::milliseconds timeout, std::error_code& ec);
+                          std::chrono::milliseconds timeout, std::error_code& ec,
+                          const std::atomic<bool>* cancel = nullptr);
 
     /// Accepts one connection; fails with an error once shutdown() was called on this socket.
     Socket accept(std::uint16_t& peer_port, std::error_code& ec);
