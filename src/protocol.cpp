@@ -52,6 +52,20 @@ bool is_prefix_of(std::string_view prefix, std::string_view whole) {
     return prefix.size() <= whole.size() && whole.compare(0, prefix.size(), prefix) == 0;
 }
 
+// "250 f found." / "550 f not found.", unpadded.
+std::string status_text(bool found, std::string_view filename) {
+    return (found ? "250 " : "550 ") + std::string(filename) + (found ? " found." : " not found.");
+}
+
+// len() of the str Python decodes from these UTF-8 bytes: one per byte that is not a
+// continuation byte (10xxxxxx). The lab decodes requests as UTF-8, so its names are valid UTF-8.
+std::size_t python_length(std::string_view utf8) {
+    std::size_t n = 0;
+    for (char c : utf8)
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+    return n;
+}
+
 }  // namespace
 
 ParseResult parse_request(std::string_view message) {
@@ -93,8 +107,14 @@ std::string pad_status_field(std::string_view text) {
 }
 
 std::string format_status_field(bool found, std::string_view filename) {
-    return pad_status_field((found ? "250 " : "550 ") + std::string(filename) +
-                            (found ? " found." : " not found."));
+    return pad_status_field(status_text(found, filename));
+}
+
+std::string format_lab_status(bool found, std::string_view filename) {
+    std::string text = status_text(found, filename);
+    const std::size_t length = python_length(text);
+    if (length < status_field_size) text.append(status_field_size - length, ' ');
+    return text;
 }
 
 std::string format_error_answer(ParseError error) {

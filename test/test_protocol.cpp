@@ -4,7 +4,10 @@
 
 #include "p2p/protocol.hpp"
 
+#include <cctype>
+#include <set>
 #include <string>
+#include <vector>
 
 using namespace p2p::protocol;
 using namespace std::string_literals;
@@ -74,6 +77,45 @@ BOOST_AUTO_TEST_CASE(status_field_is_cut_to_40_when_longer) {
     BOOST_TEST(pad_status_field("").size() == 40u);
 }
 
+// The lab's sender writes f'{hint:40}'.encode(): padded to 40 characters, never cut.
+BOOST_AUTO_TEST_CASE(lab_status_is_padded_to_40_characters_and_never_cut) {
+    // Short ASCII: the same 40 bytes as ours.
+    BOOST_TEST(format_lab_status(true, "SkyShip.jpg") == "250 SkyShip.jpg found." + std::string(18, ' '));
+    BOOST_TEST(format_lab_status(false, "SkyPalace.jpg") == "550 SkyPalace.jpg not found." + std::string(12, ' '));
+    // 550 fills the 40 with a 25-character name and overflows from 26; 250 at 29 and 30.
+    const std::string n25(25, 'a'), n26(26, 'b'), n29(29, 'c'), n30(30, 'd');
+    BOOST_TEST(format_lab_status(false, n25) == "550 " + n25 + " not found.");
+    BOOST_TEST(format_lab_status(false, n25).size() == 40u);
+    BOOST_TEST(format_lab_status(false, n26) == "550 " + n26 + " not found.");
+    BOOST_TEST(format_lab_status(false, n26).size() == 41u);
+    BOOST_TEST(format_lab_status(true, n29) == "250 " + n29 + " found.");
+    BOOST_TEST(format_lab_status(true, n29).size() == 40u);
+    BOOST_TEST(format_lab_status(true, n30) == "250 " + n30 + " found.");
+    BOOST_TEST(format_lab_status(true, n30).size() == 41u);
+    BOOST_TEST(format_lab_status(true, n26).size() == 40u);  // 250 still pads at 26
+    const std::string n60(60, 'e');
+    BOOST_TEST(format_lab_status(true, n60) == "250 " + n60 + " found.");
+    BOOST_TEST(format_lab_status(false, n60) == "550 " + n60 + " not found.");
+    // Ours is the lab's first 40 bytes: a lab requester reads ours exactly as it would the lab's.
+    BOOST_TEST(format_lab_status(true, n60).substr(0, 40) == format_status_field(true, n60));
+}
+
+BOOST_AUTO_TEST_CASE(lab_status_counts_utf8_characters_not_bytes) {
+    const std::string name = "Żółw-ćma.txt";  // 12 characters, 16 bytes
+    BOOST_REQUIRE(name == "\xc5\xbb\xc3\xb3\xc5\x82w-\xc4\x87ma.txt");
+    // 27 characters + 13 spaces = 44 bytes (Python: len(f'{hint:40}'.encode()) == 44).
+    BOOST_TEST(format_lab_status(false, name) == "550 " + name + " not found." + std::string(13, ' '));
+    BOOST_TEST(format_lab_status(false, name).size() == 44u);
+    BOOST_TEST(format_lab_status(true, name) == "250 " + name + " found." + std::string(17, ' '));
+    BOOST_TEST(format_lab_status(true, name).size() == 44u);
+    // Over 40 characters: no padding at all; a 4-byte character counts once.
+    std::string z;
+    for (int i = 0; i < 30; ++i) z += "\xc5\xbc";  // 30 x 'ż'
+    BOOST_TEST(format_lab_status(true, z) == "250 " + z + " found.");
+    BOOST_TEST(format_lab_status(false, "\xf0\x9f\x98\x80.txt") ==
+               "550 \xf0\x9f\x98\x80.txt not found." + std::string(20, ' '));
+}
+
 BOOST_AUTO_TEST_CASE(length_is_four_bytes_big_endian) {
     auto b = encode_length(85021);  // the lab's SkyShip.jpg
     BOOST_TEST(std::string(b.data(), 4) == "\x00\x01\x4c\x1d"s);
@@ -89,6 +131,21 @@ BOOST_AUTO_TEST_CASE(error_answers_are_short_and_distinct) {
     BOOST_TEST(format_error_answer(ParseError::extra_arguments) == "400 Too many arguments.");
     BOOST_TEST(busy_answer().substr(0, 4) == "421 ");
     BOOST_TEST(too_long_answer().substr(0, 4) == "414 ");
+    // What the name promises: each reason its own text, every one "NNN text." within the 40 a
+    // status field holds, and none a requester could take for one of the lab's answers.
+    const std::vector<std::string> answers = {
+        format_error_answer(ParseError::unknown_verb), format_error_answer(ParseError::missing_filename),
+        format_error_answer(ParseError::extra_arguments), format_error_answer(ParseError::bad_offset),
+        busy_answer(), too_long_answer()};
+    BOOST_TEST(std::set<std::string>(answers.begin(), answers.end()).size() == answers.size());
+    for (const std::string& a : answers) {
+        BOOST_TEST(a.size() <= status_field_size, a);
+        BOOST_TEST((a.size() > 5 && std::isdigit(static_cast<unsigned char>(a[0])) && a[3] == ' ' &&
+                    a.back() == '.'), a);
+        BOOST_TEST((parse_status_field(pad_status_field(a)) == Status::invalid), a);
+        BOOST_TEST((parse_search_answer(a, "x") == SearchAnswer::invalid), a);
+        BOOST_TEST((parse_ext_answer(a + "\n").kind == ExtAnswer::Kind::invalid), a);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

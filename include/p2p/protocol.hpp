@@ -5,6 +5,7 @@
 //   answer to REQ    40-byte status field, text left-aligned and space-padded:
 //                    "250 <f> found." + 4-byte big-endian length + that many bytes
 //                  | "550 <f> not found."
+//                    (a lab sender pads to 40 characters and never cuts: see format_lab_status)
 // Extension, between our nodes only (negotiated; the lab's bytes above never change):
 //   probe            SRCH :p2p-ext:1   ->  "150 :p2p-ext:1 found." from our nodes,
 //                                          "450 :p2p-ext:1 not found." from a lab peer
@@ -63,7 +64,12 @@ std::string format_request(Verb verb, std::string_view filename);
 std::string format_search_answer(bool found, std::string_view filename);
 
 /// The 40-byte status field for "250 f found." / "550 f not found."; padded, cut if longer.
+/// This is what we send: a lab requester reads exactly 40 bytes, so more would put it out of step.
 std::string format_status_field(bool found, std::string_view filename);
+/// What a lab peer sends for the same answer: f'{hint:40}'.encode(), the text padded with spaces
+/// to 40 characters (code points, as Python counts them) and never cut. More than 40 bytes for
+/// a name over 29 characters (250) or 25 (550), and for any non-ASCII name.
+std::string format_lab_status(bool found, std::string_view filename);
 /// The same 40-byte field around any text (used for refusals such as a file too large).
 std::string pad_status_field(std::string_view text);
 
