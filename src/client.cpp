@@ -64,7 +64,8 @@ DownloadOutcome from_receive(const ReceiveResult& r, std::uint64_t expected) {
     return out;
 }
 
-// The lab's REQ: 40-byte status field, 4-byte length, the bytes.
+// The lab's REQ: 40-byte status field (longer from a lab sender, see below), 4-byte length,
+// the bytes.
 DownloadOutcome download_lab(Socket& socket, const std::string& name, const FileIndex& index,
                              bool overwrite, const ReadLimits& limits, const ProgressFn& progress) {
     using K = DownloadOutcome::Kind;
@@ -75,16 +76,24 @@ DownloadOutcome download_lab(Socket& socket, const std::string& name, const File
     std::string field(pr::status_field_size, '\0');
     if (auto st = read_exact(socket, field.data(), field.size(), limits); st != ReadStatus::ok)
         return {from_read(st)};
-    switch (pr::parse_status_field(field)) {
-    case pr::Status::invalid: return {K::invalid_answer};
-    case pr::Status::not_found: {
-        if (field == pr::format_status_field(false, name)) return {K::not_found};
+    const pr::Status status = pr::parse_status_field(field);
+    if (status == pr::Status::invalid) return {K::invalid_answer};
+    // A lab sender pads to 40 characters and never cuts: for a long or non-ASCII name its text
+    // runs past the field. We know that text exactly, so read the rest of it and check it.
+    const std::string lab_text = pr::format_lab_status(status == pr::Status::found, name);
+    const bool lab_answer = lab_text.compare(0, field.size(), field) == 0;
+    if (lab_answer && lab_text.size() > field.size()) {
+        std::string rest(lab_text.size() - field.size(), '\0');
+        if (auto st = read_exact(socket, rest.data(), rest.size(), limits); st != ReadStatus::ok)
+            return {from_read(st)};
+        if (rest != lab_text.substr(field.size())) return {K::invalid_answer};
+    }
+    if (status == pr::Status::not_found) {
+        if (lab_answer) return {K::not_found};
         // Another reason, e.g. "550 f too large.": keep the text, as the lab prints it.
         std::string reason = field.substr(4, field.find_last_not_of(' ') - 3);
         if (!reason.empty() && reason.back() == '.') reason.pop_back();
         return {K::refused, 0, 0, reason};
-    }
-    case pr::Status::found: break;
     }
     char prefix[pr::length_field_size];
     if (auto st = read_exact(socket, prefix, sizeof prefix, limits); st != ReadStatus::ok)

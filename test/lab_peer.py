@@ -4,6 +4,7 @@
 # copy of it.
 #
 #   python3 -u test/lab_peer.py [PORT [SHARED_DIR]]      (SHARED_DIR defaults to ./sf<PORT>)
+#   PORT 0: a port the system chooses, printed as "Node listening on 127.0.0.1:N".
 #
 # Two kinds of code below, marked at every block:
 #   VERBATIM  copied from lab.md unchanged (indentation adapted to the class only). Its bugs
@@ -12,8 +13,9 @@
 #             the console texts of the lab's sample outputs), kept as small as possible.
 #
 # Known limits of the verbatim code (our node must live with them):
-#   - f'{hint:40}' pads but never truncates: a REQ answer for a name longer than 29 bytes
-#     (250) or 25 bytes (550) is longer than 40 bytes and desynchronises the requester.
+#   - f'{hint:40}' pads to 40 characters but never truncates: a REQ answer is longer than 40
+#     bytes for a name over 29 characters (250) or 25 characters (550), and for any non-ASCII
+#     name (UTF-8 bytes outnumber characters). A lab requester, which reads 40, goes out of step.
 #   - requests and answers have no terminator; one recv(1024) is taken as one message.
 #   - search_file: `lostconnections.append[pid]` raises TypeError when a peer is gone.
 #   - request_file / recvall raise (KeyError, EOFError) on an unknown or vanished peer; the
@@ -44,6 +46,8 @@ class Peer:
     def listen(self):
         self.server_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.server_socket.bind((self.host, self.port))
+        # Port 0: the system chose one; report the real port (tests read it from this line).
+        self.port = self.server_socket.getsockname()[1]
         self.server_socket.listen()
         print(f'Node listening on {self.host}:{self.port}')
         while not self.evExit.is_set():
@@ -100,7 +104,8 @@ class Peer:
                     # since you don't close the connection after each request
                     hint = f'250 {filename} found.'
                     lhint = f'{hint:40}' # 40 bytes for the response
-                    # LAB BUG: pads but never truncates: > 40 bytes for names > 29 bytes.
+                    # LAB BUG: pads but never truncates: > 40 bytes for names > 29 characters
+                    # or non-ASCII (and for 550 below: > 25 characters).
                     data = b''
                     with open(file_path, 'rb') as f:
                         data = f.read()
