@@ -15,7 +15,7 @@ Listener::~Listener() {
     join();
 }
 
-void Listener::start() { thread_ = start_worker([this] { loop(); }); }
+void Listener::start() { thread_ = start_worker("listener", [this] { loop(); }); }
 
 void Listener::stop() {
     stopping_.store(true);

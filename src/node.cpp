@@ -77,7 +77,7 @@ ScanResult Node::scan() {
         threads.reserve(batch);  // push_back cannot throw once a thread is started
         for (std::size_t i = first; i < std::min(ports.size(), first + batch); ++i) {
             try {
-                threads.push_back(start_worker([this, port = ports[i], &slot = probes[i]] {
+                threads.push_back(start_worker("probe", [this, port = ports[i], &slot = probes[i]] {
                     std::error_code ec;
                     Socket::connect(config_.host, port, config_.connect_timeout, ec, &exit_);
                     if (ec != std::errc::operation_canceled)

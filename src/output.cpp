@@ -40,7 +40,7 @@ Output::Output(int fd, bool quiet, bool interactive, Limits limits)
         }
     }
     try {
-        writer_ = start_worker([this] { writer_loop(); });
+        writer_ = start_worker("output", [this] { writer_loop(); });
     } catch (...) {
         if (own_fd_) ::close(fd_);
         throw;

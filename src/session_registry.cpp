@@ -34,7 +34,7 @@ SessionRegistry::Admit SessionRegistry::start(std::shared_ptr<Socket> socket,
     // owning it (a joinable boost::thread destroyed by unwinding terminates the process).
     entries_.push_back({std::move(socket), boost::thread(), done});
     try {
-        entries_.back().thread = start_worker([body = std::move(body), done] {
+        entries_.back().thread = start_worker("session", [body = std::move(body), done] {
             body();  // Session::run() catches everything
             done->store(true);
         });

@@ -24,12 +24,18 @@ private:
     sigset_t saved_;  ///< the caller's mask, restored on destruction
 };
 
-/// Starts `body` on a new thread that never takes SIGINT or SIGTERM. Throws
-/// boost::thread_resource_error when no thread can be started (EAGAIN: a thread limit).
+/// Names the calling thread "p2p:<role>" (seen in top -H, gdb and /proc/PID/task/*/comm).
+void name_this_thread(const char* role);
+
+/// Starts `body` on a new thread named after `role` that never takes SIGINT or SIGTERM.
+/// Throws boost::thread_resource_error when no thread can be started (EAGAIN: a thread limit).
 template <class F>
-boost::thread start_worker(F&& body) {
+boost::thread start_worker(const char* role, F&& body) {
     SignalBlock block;
-    return boost::thread(std::forward<F>(body));
+    return boost::thread([role, body = std::forward<F>(body)]() mutable {
+        name_this_thread(role);
+        body();
+    });
 }
 
 }  // namespace p2p
