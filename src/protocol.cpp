@@ -1,5 +1,6 @@
 #include "p2p/protocol.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -101,7 +102,11 @@ std::string format_search_answer(bool found, std::string_view filename) {
 }
 
 std::string pad_status_field(std::string_view text) {
-    std::string field(text.substr(0, status_field_size));
+    std::size_t cut = std::min(text.size(), status_field_size);
+    // Never inside a UTF-8 character: a lab requester decodes the field and would fail on half.
+    if (cut < text.size())
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    std::string field(text.substr(0, cut));
     field.resize(status_field_size, ' ');
     return field;
 }

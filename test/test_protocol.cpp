@@ -77,6 +77,16 @@ BOOST_AUTO_TEST_CASE(status_field_is_cut_to_40_when_longer) {
     BOOST_TEST(pad_status_field("").size() == 40u);
 }
 
+BOOST_AUTO_TEST_CASE(status_field_is_cut_between_utf8_characters) {
+    // "250 " + 35 ASCII bytes puts byte 40 inside the 2-byte 'ż': cut before it, then pad,
+    // so a lab requester that decodes the field as UTF-8 never sees half a character.
+    const std::string name = std::string(35, 'a') + "\xc5\xbc" + "b";
+    const std::string f = format_status_field(true, name);
+    BOOST_TEST(f.size() == 40u);
+    BOOST_TEST(f == "250 " + std::string(35, 'a') + " ");
+    BOOST_TEST(pad_status_field("\xe2\x82\xac").size() == 40u);  // short: untouched, padded
+}
+
 // The lab's sender writes f'{hint:40}'.encode(): padded to 40 characters, never cut.
 BOOST_AUTO_TEST_CASE(lab_status_is_padded_to_40_characters_and_never_cut) {
     // Short ASCII: the same 40 bytes as ours.
