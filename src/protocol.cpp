@@ -58,12 +58,15 @@ std::string status_text(bool found, std::string_view filename) {
     return (found ? "250 " : "550 ") + std::string(filename) + (found ? " found." : " not found.");
 }
 
+// The second, third or fourth byte of a UTF-8 character (10xxxxxx).
+bool is_utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
 // len() of the str Python decodes from these UTF-8 bytes: one per byte that is not a
 // continuation byte (10xxxxxx). The lab decodes requests as UTF-8, so its names are valid UTF-8.
 std::size_t python_length(std::string_view utf8) {
     std::size_t n = 0;
     for (char c : utf8)
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+        if (!is_utf8_continuation(c)) ++n;
     return n;
 }
 
@@ -105,7 +108,7 @@ std::string pad_status_field(std::string_view text) {
     std::size_t cut = std::min(text.size(), status_field_size);
     // Never inside a UTF-8 character: a lab requester decodes the field and would fail on half.
     if (cut < text.size())
-        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+        while (cut > 0 && is_utf8_continuation(text[cut])) --cut;
     std::string field(text.substr(0, cut));
     field.resize(status_field_size, ' ');
     return field;
