@@ -1,18 +1,27 @@
-// Test helpers: temporary folders, free ports, files with known bytes, and child processes
-// driven through pipes (the program's console, the lab's Python peer).
+// Test helpers: temporary folders, ports held by the test, files with known bytes, and child
+// processes driven through pipes (the program's console, the lab's Python peer).
 #pragma once
 
 #include <boost/filesystem.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace p2p::test {
 
 namespace fs = boost::filesystem;
 using namespace std::chrono_literals;
+
+/// How long a test waits for something that normally takes milliseconds: enough for the
+/// sanitizer builds on a loaded two-core machine running the suites in parallel. Every wait
+/// returns as soon as its condition holds, so this costs nothing when things work.
+constexpr std::chrono::milliseconds patience = 30s;
+/// The same for a download of tens of MiB, which those builds move and hash several times slower.
+constexpr std::chrono::milliseconds big_transfer = 4 * patience;
 
 /// A fresh folder under the system temp dir, removed with everything in it.
 class TempDir {
@@ -28,10 +37,41 @@ private:
     fs::path path_;
 };
 
-/// A port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+/// A port on 127.0.0.1 that was free a moment ago (bound to port 0, then released): only a
+/// first guess for a socket the test binds at once. Anything may take it meanwhile, so never
+/// give it to a program to bind later: use --port 0, or a HeldPort.
 std::uint16_t free_port();
-/// The first of `n` consecutive ports on 127.0.0.1 that were all free a moment ago.
-std::uint16_t free_port_run(unsigned n);
+
+/// What a HeldPort does with its port.
+enum class Hold {
+    refusing,     ///< bound, not listening: connections are refused, no one else can bind it
+    listening,    ///< bound and listening: connections succeed (never accepted)
+    for_program,  ///< bound with SO_REUSEADDR, not listening: refused until a program that also
+                  ///< sets SO_REUSEADDR (ours does) binds and listens on it; no other listener can
+};
+
+/// A TCP port on 127.0.0.1 held by the test for the object's whole life, so no other process
+/// can take it between the moment the test picks it and the moment it is used.
+class HeldPort {
+public:
+    /// Holds `port` (0: one the system chooses); held() is false if it could not be bound.
+    explicit HeldPort(Hold how, std::uint16_t port = 0);
+    ~HeldPort();
+    HeldPort(HeldPort&& other) noexcept;
+    HeldPort& operator=(HeldPort&&) = delete;
+    HeldPort(const HeldPort&) = delete;
+    HeldPort& operator=(const HeldPort&) = delete;
+
+    bool held() const { return fd_ >= 0; }
+    std::uint16_t port() const { return port_; }
+
+private:
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+};
+
+/// Consecutive ports on 127.0.0.1, the i-th held as `how[i]`; throws if no such run is found.
+std::vector<HeldPort> hold_port_run(const std::vector<Hold>& how);
 
 /// Writes `size` pseudo-random bytes derived from `seed`.
 void write_file(const fs::path& path, std::uint64_t size, unsigned seed = 1);
@@ -53,20 +93,23 @@ public:
 
     void send(const std::string& text);
     void close_stdin();
-    /// Reads until `needle` appears in everything read so far after `from` (or timeout).
-    bool wait_for(const std::string& needle, std::chrono::milliseconds timeout = 10s);
+    /// Waits for one more occurrence of `needle` than the output holds now.
+    bool wait_for(const std::string& needle, std::chrono::milliseconds timeout = patience);
     /// Waits until `needle` appears at or after offset `from` of the output; its offset, or
     /// std::string::npos on timeout.
     std::size_t wait_for_at(std::size_t from, const std::string& needle,
-                            std::chrono::milliseconds timeout = 10s);
+                            std::chrono::milliseconds timeout = patience);
     /// Waits for `needle` to appear `count` times in the whole output.
     bool wait_for_count(const std::string& needle, std::size_t count,
-                        std::chrono::milliseconds timeout = 10s);
+                        std::chrono::milliseconds timeout = patience);
+    /// The port of our program's "Node listening on HOST:PORT" line (how a program started
+    /// with --port 0 tells its port); 0 if that line does not come within `timeout`.
+    std::uint16_t listening_port(std::chrono::milliseconds timeout = patience);
     /// Everything the child printed so far.
     const std::string& output();
     /// Waits for exit; the exit code, or -1 on timeout (the child is then killed), or
     /// 128+signal when killed by a signal.
-    int wait_exit(std::chrono::milliseconds timeout = 10s);
+    int wait_exit(std::chrono::milliseconds timeout = patience);
     void kill_now(int sig = 9);
     int pid() const { return pid_; }
 
@@ -81,5 +124,24 @@ private:
 
 /// Counts occurrences of `needle` in `haystack`.
 std::size_t count(const std::string& haystack, const std::string& needle);
+
+/// Seconds elapsed since `t0`.
+double seconds_since(std::chrono::steady_clock::time_point t0);
+
+/// A file of `size` zero bytes that uses no disk: reading (hashing) all of it takes long.
+void write_sparse_file(const fs::path& path, std::uint64_t size);
+
+/// Sets `flag` after `delay` from a thread of its own (an exit event raised mid-operation);
+/// joined on destruction.
+class SetLater {
+public:
+    SetLater(std::atomic<bool>& flag, std::chrono::milliseconds delay);
+    ~SetLater();
+    SetLater(const SetLater&) = delete;
+    SetLater& operator=(const SetLater&) = delete;
+
+private:
+    std::thread thread_;
+};
 
 }  // namespace p2p::test

@@ -37,6 +37,7 @@ const std::string exit_line = "All sockets closed. Exiting program.\n";
 
 std::string id(std::uint16_t port) { return std::to_string(port); }
 
+/// Port 0: the program binds a port the system chooses and prints it (Child::listening_port).
 std::vector<std::string> node_argv(std::uint16_t port, const fs::path& shared,
                                    const std::vector<std::string>& extra) {
     std::vector<std::string> argv = {node_binary().string(), "--port", id(port),
@@ -45,9 +46,15 @@ std::vector<std::string> node_argv(std::uint16_t port, const fs::path& shared,
     return argv;
 }
 
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
+/// Seconds from `t0` until `c` printed its exit line, which ends its shutdown; -1 if it never
+/// did. Only the shutdown is timed, not the process exit after it (slow with the sanitizers'
+/// checks at exit).
+double shutdown_seconds(Child& c, Clock::time_point t0) {
+    return c.wait_for_at(0, exit_line) == std::string::npos ? -1 : seconds_since(t0);
 }
+
+/// A prompt shutdown (quit, end of input, a signal): every socket closed within this.
+constexpr double prompt_shutdown_s = 3.0;
 
 /// The console prompt. Always at the start of a line; ">:" alone also occurs in the usage
 /// ("connect <peer_id>: ..."). Not interactive (stdout is a pipe), so server lines never
@@ -75,14 +82,17 @@ std::string without_server_lines(const std::string& text) {
 }
 
 /// One running program with its own shared folder, started and waiting at its first prompt.
+/// On a port the system chooses, unless given one (which the test must hold: HeldPort).
 class Program {
 public:
-    explicit Program(std::vector<std::string> extra = {}, std::uint16_t port = free_port())
+    explicit Program(std::vector<std::string> extra = {}, std::uint16_t port = 0)
         : port_(port), child_(node_argv(port, dir_.path(), extra), dir_.path()) {
         auto at = child_.wait_for_at(0, prompt);
         BOOST_REQUIRE_MESSAGE(at != std::string::npos,
                               "no prompt from the program; it printed:\n" << child_.output());
         seen_ = at + prompt.size();
+        if (port_ == 0) port_ = child_.listening_port();
+        BOOST_REQUIRE_MESSAGE(port_ != 0, "no listening port printed:\n" << child_.output());
     }
 
     std::uint16_t port() const { return port_; }
@@ -93,13 +103,13 @@ public:
 
     /// Runs one console command; returns what it printed up to the next prompt (server lines
     /// that came meanwhile are left out; they stay in output()).
-    std::string command(const std::string& line, std::chrono::milliseconds timeout = 30s) {
+    std::string command(const std::string& line, std::chrono::milliseconds timeout = patience) {
         send(line);
         return result(timeout);
     }
     /// The two halves of command(), for tests that act while the command runs.
     void send(const std::string& line) { child_.send(line + "\n"); }
-    std::string result(std::chrono::milliseconds timeout = 30s) {
+    std::string result(std::chrono::milliseconds timeout = patience) {
         const std::size_t from = seen_;
         auto at = child_.wait_for_at(from, prompt, timeout);
         BOOST_REQUIRE_MESSAGE(at != std::string::npos, "no prompt; output:\n" << child_.output());
@@ -109,13 +119,13 @@ public:
     }
 
     /// Sends `line` (quit, or nothing when empty) and waits for the exit; the exit code.
-    int finish(const std::string& line = "quit", std::chrono::milliseconds timeout = 10s) {
+    int finish(const std::string& line = "quit", std::chrono::milliseconds timeout = patience) {
         if (!line.empty()) child_.send(line + "\n");
         return child_.wait_exit(timeout);
     }
 
     /// Waits until `needle` is printed (anywhere in the output).
-    bool printed(const std::string& needle, std::chrono::milliseconds timeout = 10s) {
+    bool printed(const std::string& needle, std::chrono::milliseconds timeout = patience) {
         return child_.wait_for_at(0, needle, timeout) != std::string::npos;
     }
 
@@ -138,7 +148,7 @@ struct FakePeer {
     p2p::Socket accept() {
         std::uint16_t peer_port = 0;
         std::error_code ec;
-        BOOST_REQUIRE(listening.wait_readable(10000ms) == p2p::Wait::ready);
+        BOOST_REQUIRE(listening.wait_readable(patience) == p2p::Wait::ready);
         p2p::Socket s = listening.accept(peer_port, ec);
         BOOST_REQUIRE(!ec);
         return s;
@@ -152,7 +162,7 @@ std::string read_request(p2p::Socket& s) {
     std::string got;
     char c;
     while (got.empty() || got.back() != '\n') {
-        if (s.wait_readable(10000ms) != p2p::Wait::ready) break;
+        if (s.wait_readable(patience) != p2p::Wait::ready) break;
         std::error_code ec;
         if (s.read_some(&c, 1, ec) != 1 || ec) break;
         got += c;
@@ -203,7 +213,10 @@ BOOST_AUTO_TEST_SUITE(startup)
 
 BOOST_AUTO_TEST_CASE(port_is_asked_for_when_not_given) {
     TempDir dir;
-    const std::uint16_t port = free_port();
+    // The port typed stays ours until the program binds it: no other program can take it.
+    const HeldPort held(Hold::for_program);
+    BOOST_REQUIRE(held.held());
+    const std::uint16_t port = held.port();
     Child c({node_binary().string(), "--shared", dir.path().string()}, dir.path());
     const std::string ask = "Enter your port (e.g., 5000, 5001, etc.): ";
     BOOST_REQUIRE(c.wait_for_count(ask, 1));
@@ -244,11 +257,12 @@ BOOST_AUTO_TEST_CASE(help_option_prints_the_options_and_exits_0) {
 
 BOOST_AUTO_TEST_CASE(bad_flags_print_a_message_and_exit_2) {
     TempDir dir;
-    const std::string port = id(free_port());
+    // --shared is given below, so port 0 is valid: each case fails on its other flag only.
+    const std::string port = "0";
     const std::vector<std::vector<std::string>> cases = {
         {"--port", "abc"},
         {"--port", "70000"},
-        {"--port", "0"},
+        {"--port", "-1"},
         {"--bogus", "--port", port},
         {"--port", port, "--scan-range", "9-1"},
         {"--port", port, "--scan-range", "5000"},
@@ -271,6 +285,17 @@ BOOST_AUTO_TEST_CASE(bad_flags_print_a_message_and_exit_2) {
             BOOST_TEST(out.find("Node listening") == std::string::npos);
         }
     }
+    // Port 0 without --shared: the default folder shared/<port> cannot be named before the
+    // port is known.
+    Child c({node_binary().string(), "--port", "0"}, dir.path());
+    BOOST_TEST(c.wait_exit() == 2);
+    const std::string out = c.output();
+    const std::string first = out.substr(0, out.find('\n'));
+    BOOST_TEST(first.find("p2p-node: --port 0") == 0u, first);
+    BOOST_TEST(first.find("needs --shared") != std::string::npos, first);
+    BOOST_TEST(out.find("Try 'p2p-node --help'.") != std::string::npos);
+    BOOST_TEST(out.find("Node listening") == std::string::npos);
+    BOOST_TEST(fs::is_empty(dir.path()));  // no shared/ folder made
 }
 
 BOOST_AUTO_TEST_CASE(port_in_use_is_an_error_not_a_hang) {
@@ -367,7 +392,9 @@ BOOST_AUTO_TEST_CASE(lp_with_no_peers_and_with_peers) {
 BOOST_AUTO_TEST_CASE(connect_and_disconnect_lines_of_the_lab) {
     Program a, b;
     const std::string bp = b.pid();
-    const std::string nobody = id(free_port());
+    const HeldPort refusing(Hold::refusing);  // inactive for the whole test
+    BOOST_REQUIRE(refusing.held());
+    const std::string nobody = id(refusing.port());
     BOOST_TEST(a.command("connect " + bp) == "Connect to peer " + bp + ":\nPeer " + bp + " connected.\n");
     BOOST_TEST(a.command("connect " + bp) ==
                "Connect to peer " + bp + ":\nPeer " + bp + " is already connected.\n");
@@ -386,10 +413,12 @@ BOOST_AUTO_TEST_CASE(connect_and_disconnect_lines_of_the_lab) {
 }
 
 BOOST_AUTO_TEST_CASE(scan_reports_each_port_in_order_and_skips_its_own) {
-    // base: free, base+1: this node, base+2: another node, base+3: free.
-    const std::uint16_t base = free_port_run(4);
+    // base: refuses, base+1: this node, base+2: a listening peer, base+3: refuses. The test
+    // holds all four for its whole duration, so nothing else can answer or refuse in their place.
+    const std::vector<HeldPort> run =
+        hold_port_run({Hold::refusing, Hold::for_program, Hold::listening, Hold::refusing});
+    const std::uint16_t base = run[0].port();
     const std::string range = id(base) + "-" + id(base + 3);
-    Program b({}, static_cast<std::uint16_t>(base + 2));
     Program a({"--scan-range", range}, static_cast<std::uint16_t>(base + 1));
     const std::string p0 = id(base), p2 = id(base + 2), p3 = id(base + 3);
     BOOST_TEST(a.command("scan") == "Discover active peers:\n"
@@ -398,7 +427,7 @@ BOOST_AUTO_TEST_CASE(scan_reports_each_port_in_order_and_skips_its_own) {
                                     "Scanning peer " + p3 + "...\nPeer " + p3 + " is inactive.\n");
     // A scan does not connect.
     BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has no connected peers.\n");
-    for (Program* p : {&a, &b}) BOOST_TEST(p->finish() == 0);
+    BOOST_TEST(a.finish() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -496,9 +525,10 @@ BOOST_AUTO_TEST_CASE(quit_is_prompt_with_another_program_connected_to_it) {
     BOOST_REQUIRE(a.printed("Connection established with peer "));
 
     auto t0 = Clock::now();
-    BOOST_TEST(a.finish("quit") == 0);
-    const double took = seconds_since(t0);
-    BOOST_TEST(took < 3.0, "quit took " << took << " s");
+    a.send("quit");
+    const double took = shutdown_seconds(a.child(), t0);
+    BOOST_TEST((took >= 0 && took < prompt_shutdown_s), "quit took " << took << " s");
+    BOOST_TEST(a.finish("") == 0);
     const std::string out = a.output();
     BOOST_TEST(out.substr(out.size() - exit_line.size()) == exit_line);
 
@@ -515,8 +545,9 @@ BOOST_AUTO_TEST_CASE(end_of_input_is_quit) {
     a.child().send("lp");  // a last line without '\n' still counts
     a.child().close_stdin();
     auto t0 = Clock::now();
+    const double took = shutdown_seconds(a.child(), t0);
+    BOOST_TEST((took >= 0 && took < prompt_shutdown_s), "end of input to exit line: " << took << " s");
     BOOST_TEST(a.child().wait_exit() == 0);
-    BOOST_TEST(seconds_since(t0) < 3.0);
     const std::string out = a.output();
     BOOST_TEST(out.find("Node " + a.pid() + " has no connected peers.\n") != std::string::npos);
     BOOST_TEST(out.substr(out.size() - exit_line.size()) == exit_line);
@@ -531,8 +562,9 @@ BOOST_AUTO_TEST_CASE(sigint_and_sigterm_are_quit) {
             BOOST_REQUIRE(a.printed("Connection established with peer "));
             auto t0 = Clock::now();
             a.child().kill_now(sig);
+            const double took = shutdown_seconds(a.child(), t0);
+            BOOST_TEST((took >= 0 && took < prompt_shutdown_s), "signal to exit line: " << took << " s");
             BOOST_TEST(a.child().wait_exit() == 0);
-            BOOST_TEST(seconds_since(t0) < 3.0);
             const std::string out = a.output();
             BOOST_TEST(out.substr(out.size() - exit_line.size()) == exit_line);
             BOOST_TEST(b.finish() == 0);
@@ -551,19 +583,18 @@ BOOST_AUTO_TEST_CASE(disk_full_mid_download_saves_nothing_and_keeps_the_stream) 
     write_file(b / "big.bin", 4u << 20, 6);
     write_file(b / "small.txt", 1000, 7);
     TempDir dir;
-    const std::uint16_t port = free_port();
-    const std::string cmd = "ulimit -f 1024; exec " + node_binary().string() + " --quiet --port " +
-                            id(port) + " --shared " + dir.path().string();
+    const std::string cmd = "ulimit -f 1024; exec " + node_binary().string() +
+                            " --quiet --port 0 --shared " + dir.path().string();
     Child a({"bash", "-c", cmd}, dir.path());
-    BOOST_REQUIRE(a.wait_for_at(0, ">:") != std::string::npos);
+    BOOST_REQUIRE(a.wait_for_at(0, prompt) != std::string::npos);
     a.send("connect " + b.pid() + "\nrequest big.bin " + b.pid() + "\n");
     const std::string failed = "Could not save big.bin: File too large; nothing saved.";
-    BOOST_TEST(a.wait_for_at(0, failed, 30s) != std::string::npos, a.output());
+    BOOST_TEST(a.wait_for_at(0, failed) != std::string::npos, a.output());
     BOOST_TEST(!fs::exists(dir / "big.bin"));
     BOOST_TEST(!fs::exists(dir / "big.bin.part"));
     // The connection stayed in step: the next request on it works.
     a.send("request small.txt " + b.pid() + "\n");
-    BOOST_TEST(a.wait_for_at(0, "small.txt found on " + b.pid() + ". 1000 bytes received.", 30s) !=
+    BOOST_TEST(a.wait_for_at(0, "small.txt found on " + b.pid() + ". 1000 bytes received.") !=
                std::string::npos);
     BOOST_TEST(same_bytes(dir / "small.txt", b / "small.txt"));
     a.send("quit\n");
@@ -583,14 +614,13 @@ BOOST_AUTO_TEST_CASE(progress_bar_on_a_terminal_only) {
     write_file(b / "big.bin", size, 5);
 
     TempDir dir;
-    const std::string cmd = node_binary().string() + " --quiet --port " + id(free_port()) +
-                            " --shared " + dir.path().string();
+    const std::string cmd = node_binary().string() + " --quiet --port 0 --shared " + dir.path().string();
     Child tty({"script", "-qfec", cmd, "/dev/null"}, dir.path());
-    BOOST_REQUIRE(tty.wait_for_at(0, ">:") != std::string::npos);
+    BOOST_REQUIRE(tty.wait_for_at(0, prompt) != std::string::npos);
     tty.send("connect " + b.pid() + "\n");
     BOOST_REQUIRE(tty.wait_for_at(0, "Peer " + b.pid() + " connected.") != std::string::npos);
     tty.send("request big.bin " + b.pid() + "\n");
-    BOOST_REQUIRE(tty.wait_for_at(0, "bytes received.", 60s) != std::string::npos);
+    BOOST_REQUIRE(tty.wait_for_at(0, "bytes received.", big_transfer) != std::string::npos);
     const std::string shown = tty.output();
     BOOST_TEST(shown.find("\r[") != std::string::npos);
     BOOST_TEST(shown.find("] 100%") != std::string::npos);
@@ -602,7 +632,7 @@ BOOST_AUTO_TEST_CASE(progress_bar_on_a_terminal_only) {
     // The same download with stdout on a pipe: no bar, only the lab's lines.
     Program piped;
     BOOST_TEST(piped.command("connect " + b.pid()) == connect_lines(b.port()));
-    BOOST_TEST(piped.command("request big.bin " + b.pid(), 60s) ==
+    BOOST_TEST(piped.command("request big.bin " + b.pid(), big_transfer) ==
                "Request file big.bin from peer " + b.pid() + ":\nbig.bin found on " + b.pid() + ". " +
                    std::to_string(size) + " bytes received.\n" + verified);
     BOOST_TEST(piped.output().find("ETA") == std::string::npos);
@@ -635,9 +665,11 @@ BOOST_AUTO_TEST_CASE(quiet_suppresses_server_lines_but_not_command_results) {
                "Search for g.txt on all connected peers:\ng.txt not found on " + b.pid() + "\n");
     BOOST_TEST(a.finish() == 0);
     const std::string out = a.output();
-    for (const char* server : {"Node listening on", "Connection established with peer",
-                               "Received message from", "Response to peer", "closed connection"})
+    for (const char* server : {"Connection established with peer", "Received message from",
+                               "Response to peer", "closed connection"})
         BOOST_TEST(out.find(server) == std::string::npos, "printed: " << server);
+    // The listening line is a console line, printed even with --quiet: it tells port 0's port.
+    BOOST_TEST(out.find("Node listening on 127.0.0.1:" + a.pid() + "\n") == 0u);
     BOOST_TEST(out.find(exit_line) != std::string::npos);
     // Without --quiet the same exchange is logged.
     BOOST_TEST(b.printed("Received message from "));
@@ -650,12 +682,12 @@ BOOST_AUTO_TEST_CASE(idle_timeout_drops_idle_peers_and_a_huge_value_does_not_wra
     // squeezed into it unclamped, it would wrap (4294968 s, for one, would become 704 ms).
     Program quick({"--idle-timeout", "1"}), patient({"--idle-timeout", "31536000"});
     std::error_code ec;
-    p2p::Socket q = p2p::Socket::connect("127.0.0.1", quick.port(), 5000ms, ec);
+    p2p::Socket q = p2p::Socket::connect("127.0.0.1", quick.port(), patience, ec);
     BOOST_REQUIRE(!ec);
-    p2p::Socket p = p2p::Socket::connect("127.0.0.1", patient.port(), 5000ms, ec);
+    p2p::Socket p = p2p::Socket::connect("127.0.0.1", patient.port(), patience, ec);
     BOOST_REQUIRE(!ec);
     auto t0 = Clock::now();
-    BOOST_TEST(closed_within(q, 10s));
+    BOOST_TEST(closed_within(q, patience));
     BOOST_TEST(seconds_since(t0) >= 0.8);
     BOOST_TEST(quick.printed(" idle; connection closed.\n"));
     BOOST_TEST(!closed_within(p, 2000ms), "a peer was dropped long before its idle timeout");
@@ -678,8 +710,9 @@ BOOST_AUTO_TEST_CASE(signal_while_waiting_on_a_silent_peer_is_prompt) {
             BOOST_REQUIRE(!read_request(conn).empty());  // asked, and now waits for an answer
             auto t0 = Clock::now();
             a.child().kill_now(SIGINT);
+            const double took = shutdown_seconds(a.child(), t0);
+            BOOST_TEST((took >= 0 && took < prompt_shutdown_s), "signal to exit line: " << took << " s");
             BOOST_TEST(a.child().wait_exit() == 0);
-            BOOST_TEST(seconds_since(t0) < 3.0);
             const std::string out = a.output();
             BOOST_TEST(out.find(cmd == "sf x.bin" ? "Search interrupted.\n"
                                                   : "Download of x.bin interrupted; nothing saved.\n") !=
