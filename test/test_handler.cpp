@@ -7,6 +7,7 @@
 
 using namespace p2p;
 using namespace std::string_literals;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -66,6 +67,20 @@ BOOST_FIXTURE_TEST_CASE(empty_file_has_length_zero, Folder) {
     BOOST_TEST(r.header.substr(40) == std::string(4, '\0'));
     BOOST_REQUIRE(r.body);
     BOOST_TEST(r.body->size() == 0u);
+}
+
+// The node stopping while XREQ hashes the file: no answer at all, rather than a false
+// "560 not found" (the requester then reports a vanished peer, which is what happened).
+BOOST_AUTO_TEST_CASE(xreq_cut_short_by_the_exit_event_is_abandoned_not_answered) {
+    test::TempDir dir;
+    test::write_sparse_file(dir / "huge.bin", 64ull << 30);  // hashing it takes minutes
+    FileIndex idx(dir.path());
+    std::atomic<bool> stopping{false};
+    test::SetLater stop(stopping, 200ms);
+    Reply r = handle_request({protocol::Verb::ext_request, "huge.bin", 0}, idx, &stopping);
+    BOOST_TEST(r.abandoned);
+    BOOST_TEST(r.header.empty());
+    BOOST_TEST(!r.body);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -355,15 +355,41 @@ BOOST_AUTO_TEST_CASE(disk_failure_stays_the_cause_when_the_stream_then_ends) {
     BOOST_TEST((r.kind == ReceiveResult::Kind::write_failed));
 }
 
-BOOST_AUTO_TEST_CASE(hashing_stops_when_the_node_stops) {
+BOOST_AUTO_TEST_CASE(hashing_stops_when_the_node_stops_while_it_runs) {
     test::TempDir dir;
-    test::write_file(dir / "f.bin", 1 << 20, 1);
+    // Sparse: no disk used, yet hashing all of it takes minutes; only a cancel checked while
+    // hashing can end the call within the bound below.
+    test::write_sparse_file(dir / "huge.bin", 64ull << 30);
+    test::write_file(dir / "small.bin", 1 << 20, 1);
     FileIndex index(dir.path());
-    auto file = index.open("f.bin");
+    auto file = index.open("huge.bin");
     BOOST_REQUIRE(file);
-    std::atomic<bool> stopping{true};
+    std::atomic<bool> stopping{false};
+    test::SetLater stop(stopping, 200ms);  // set once hashing is under way
+    const auto t0 = std::chrono::steady_clock::now();
     BOOST_TEST(index.sha256(*file, &stopping).empty());
-    BOOST_TEST(index.sha256(*file).size() == 64u);
+    BOOST_TEST(test::seconds_since(t0) < 15.0);
+    BOOST_TEST(index.sha256(*index.open("small.bin")).size() == 64u);  // nothing stuck behind it
+}
+
+// Resuming with a huge .part re-hashes the kept prefix first: Ctrl-C or quit must end that as
+// promptly as any other wait, and keep the prefix for the next attempt.
+BOOST_AUTO_TEST_CASE(rehashing_a_kept_prefix_stops_on_cancel_and_keeps_it) {
+    test::TempDir dir;
+    FileIndex index(dir.path());
+    const std::uint64_t kept = 64ull << 30;
+    test::write_sparse_file(index.partial_path_for("f.bin"), kept);
+    auto [tx, rx] = socket_pair();
+    write_all(tx, std::string(10, 'z'));  // the rest of the file is there to read
+    std::atomic<bool> cancel{false};
+    test::SetLater interrupt(cancel, 200ms);
+    ReceiveTarget t{index, "f.bin", false, kept, kept + 10, std::string(64, 'a'), true};
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = receive_file(rx, t, {5000ms, &cancel}, {});
+    BOOST_TEST(test::seconds_since(t0) < 15.0);
+    BOOST_TEST((r.kind == ReceiveResult::Kind::interrupted));
+    BOOST_TEST(fs::file_size(index.partial_path_for("f.bin")) == kept);
+    BOOST_TEST(!fs::exists(dir / "f.bin"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
