@@ -10,6 +10,7 @@
 #include <fstream>
 #include <netinet/in.h>
 #include <poll.h>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <sys/socket.h>
@@ -256,12 +257,15 @@ std::uint16_t Child::listening_port(std::chrono::milliseconds timeout) {
         deadline - std::chrono::steady_clock::now());
     const std::size_t end = wait_for_at(at, "\n", std::max(left, std::chrono::milliseconds(0)));
     if (end == std::string::npos) return 0;
-    // "HOST:PORT", maybe with a '\r' from a terminal; the port follows the last ':'.
-    std::string line = output_.substr(at + prefix.size(), end - at - prefix.size());
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::string digits = line.substr(line.rfind(':') + 1);
-    if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos)
-        return 0;
+    // "HOST:PORT" or "[V6]:PORT": the port is the last ':' and digits. Matched, not cut at the
+    // line's end: a '\r' from a terminal, or the lab peer's ">:" prompt printed by another
+    // thread, can come before the '\n'.
+    const std::string line = output_.substr(at + prefix.size(), end - at - prefix.size());
+    std::string digits;
+    static const std::regex port_text(":([0-9]{1,5})");
+    for (std::sregex_iterator it(line.begin(), line.end(), port_text), last; it != last; ++it)
+        digits = (*it)[1];
+    if (digits.empty()) return 0;
     const unsigned long port = std::stoul(digits);
     return port <= 65535 ? static_cast<std::uint16_t>(port) : 0;
 }

@@ -58,23 +58,12 @@ void request_then_small(Child& node, const std::string& peer, const std::string&
                           "out of step after the " << name.size() << "-byte name:\n" << node.output());
 }
 
-/// The port in a child's "Node listening on 127.0.0.1:N" line. Both programs are started with
-/// port 0 and report the port the system chose: no free port is guessed, so none can be taken
-/// by another process between the guess and the bind.
+/// The port a child reports in "Node listening on 127.0.0.1:N": both programs are started
+/// with port 0, so no free port is guessed and none can be taken between a guess and the bind.
 std::uint16_t listening_port(Child& child, const std::string& who) {
-    const std::string prefix = "Node listening on 127.0.0.1:";
-    const std::size_t at = child.wait_for_at(0, prefix, startup_timeout);
-    BOOST_REQUIRE_MESSAGE(at != std::string::npos, who << " did not start:\n" << child.output());
-    const std::size_t begin = at + prefix.size();
-    // The line's end, so every digit has arrived. The lab's ">:" prompt, printed by another
-    // thread, can land before that '\n': the port is the digits only.
-    BOOST_REQUIRE(child.wait_for_at(begin, "\n", startup_timeout) != std::string::npos);
-    const std::string& out = child.output();
-    const std::string digits = out.substr(begin, out.find_first_not_of("0123456789", begin) - begin);
-    BOOST_REQUIRE_MESSAGE(!digits.empty() && digits.size() <= 5, who << " printed no port:\n" << out);
-    const unsigned long port = std::stoul(digits);
-    BOOST_REQUIRE(port > 0 && port <= 65535);
-    return static_cast<std::uint16_t>(port);
+    const std::uint16_t port = child.listening_port(startup_timeout);
+    BOOST_REQUIRE_MESSAGE(port != 0, who << " did not start:\n" << child.output());
+    return port;
 }
 
 /// One lab peer and one node of ours on 127.0.0.1, each with its own shared folder.
