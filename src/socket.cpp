@@ -16,11 +16,30 @@ namespace {
 
 std::error_code last_error() { return {errno, std::generic_category()}; }
 
-bool make_address(const std::string& host, std::uint16_t port, sockaddr_in& addr) {
+// A numeric IPv4 or IPv6 address (no brackets); `len` is the size of the family's sockaddr.
+bool make_address(const std::string& host, std::uint16_t port, sockaddr_storage& addr,
+                  socklen_t& len) {
     addr = {};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    return ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+    if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        len = sizeof(sockaddr_in);
+        return true;
+    }
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        len = sizeof(sockaddr_in6);
+        return true;
+    }
+    return false;
+}
+
+std::uint16_t port_of(const sockaddr_storage& addr) {
+    return ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6&>(addr).sin6_port
+                                            : reinterpret_cast<const sockaddr_in&>(addr).sin_port);
 }
 
 // poll() takes an int of milliseconds: a longer wait (e.g. --idle-timeout beyond 24 days) would
@@ -47,16 +66,19 @@ Socket& Socket::operator=(Socket&& other) noexcept {
 }
 
 Socket Socket::listen(const std::string& host, std::uint16_t port, std::error_code& ec) {
-    sockaddr_in addr;
-    if (!make_address(host, port, addr)) {
+    sockaddr_storage addr;
+    socklen_t len;
+    if (!make_address(host, port, addr, len)) {
         ec = std::make_error_code(std::errc::invalid_argument);
         return {};
     }
-    Socket s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    Socket s(::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!s.is_open()) { ec = last_error(); return {}; }
     int one = 1;
     ::setsockopt(s.fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(s.fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+    // A v6 listener takes exactly the address it was given, never IPv4 too (:: would).
+    if (addr.ss_family == AF_INET6) ::setsockopt(s.fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (::bind(s.fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
         ::listen(s.fd_, SOMAXCONN) != 0) {
         ec = last_error();
         return {};
@@ -68,16 +90,17 @@ Socket Socket::listen(const std::string& host, std::uint16_t port, std::error_co
 Socket Socket::connect(const std::string& host, std::uint16_t port,
                        std::chrono::milliseconds timeout, std::error_code& ec,
                        const std::atomic<bool>* cancel) {
-    sockaddr_in addr;
-    if (!make_address(host, port, addr)) {
+    sockaddr_storage addr;
+    socklen_t len;
+    if (!make_address(host, port, addr, len)) {
         ec = std::make_error_code(std::errc::invalid_argument);
         return {};
     }
-    Socket s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    Socket s(::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!s.is_open()) { ec = last_error(); return {}; }
     // Non-blocking connect + poll: the only portable way to bound the connect time.
     set_nonblocking(s.fd_, true);
-    if (::connect(s.fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (::connect(s.fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
         if (errno != EINPROGRESS) { ec = last_error(); return {}; }
         // In slices, so quit or Ctrl-C ends a connect to a silent host at once.
         const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -104,7 +127,7 @@ Socket Socket::connect(const std::string& host, std::uint16_t port,
 }
 
 Socket Socket::accept(std::uint16_t& peer_port, std::error_code& ec) {
-    sockaddr_in addr{};
+    sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     int fd;
     do {
@@ -113,7 +136,7 @@ Socket Socket::accept(std::uint16_t& peer_port, std::error_code& ec) {
     if (fd < 0) { ec = last_error(); return {}; }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    peer_port = ntohs(addr.sin_port);
+    peer_port = port_of(addr);
     ec.clear();
     return Socket(fd);
 }
@@ -170,10 +193,10 @@ void Socket::close() {
 }
 
 std::uint16_t Socket::local_port() const {
-    sockaddr_in addr{};
+    sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
-    return ntohs(addr.sin_port);
+    return port_of(addr);
 }
 
 }  // namespace p2p

@@ -28,7 +28,8 @@ public:
     Socket(const Socket&) = delete;
     Socket& operator=(const Socket&) = delete;
 
-    /// Listening socket on host:port (port 0 = chosen by the OS), SO_REUSEADDR set.
+    /// Listening socket on host:port (a numeric IPv4 or IPv6 address; port 0 = chosen by the OS),
+    /// SO_REUSEADDR set; an IPv6 one is IPV6_V6ONLY, so it takes exactly the address given.
     static Socket listen(const std::string& host, std::uint16_t port, std::error_code& ec);
     /// Connects within `timeout`; the returned socket is blocking again. Once `cancel` is set
     /// (checked every 100 ms) it gives up with std::errc::operation_canceled.
