@@ -2,6 +2,7 @@
 
 #include "p2p/file_index.hpp"
 #include "p2p/protocol.hpp"
+#include "p2p/scan_targets.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -17,6 +18,7 @@ constexpr const char* connect_usage = "Usage: connect <peer_id>";
 constexpr const char* disconnect_usage = "Usage: disconnect <peer_id>";
 constexpr const char* sf_usage = "Usage: sf <filename>";
 constexpr const char* request_usage = "Usage: request <filename> <peer_id>";
+constexpr const char* scan_usage = "Usage: scan [HOSTS[:PORTS]]";
 
 std::vector<std::string> split(const std::string& line) {
     std::istringstream in(line);
@@ -143,7 +145,7 @@ bool Console::dispatch(const std::string& line) {
     } else if (cmd == "quit") {
         return false;
     } else if (cmd == "scan") {
-        args == 0 ? scan() : out_.line("Usage: scan");
+        args <= 1 ? scan(args ? w[1] : "") : out_.line(scan_usage);
     } else if (cmd == "lp") {
         args == 0 ? list_peers() : out_.line("Usage: lp");
     } else if (cmd == "connect") {
@@ -162,22 +164,14 @@ bool Console::dispatch(const std::string& line) {
     return true;
 }
 
-std::optional<std::uint16_t> parse_port(std::string_view text) {
-    if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string_view::npos)
-        return std::nullopt;
-    unsigned long v = std::stoul(std::string(text));
-    if (v < 1 || v > 65535) return std::nullopt;
-    return static_cast<std::uint16_t>(v);
-}
-
-std::uint16_t Console::peer_id(const std::string& arg, const std::string& usage_line) {
-    auto port = parse_port(arg);
-    if (!port) {
-        out_.line("Invalid peer_id '" + arg + "': a port number from 1 to 65535 is expected.");
+std::optional<PeerId> Console::peer_id(const std::string& arg, const std::string& usage_line) {
+    std::string why;
+    auto peer = parse_peer_id(arg, node_.config().host, why);
+    if (!peer) {
+        out_.line("Invalid peer_id '" + arg + "': " + why + ".");
         out_.line(usage_line);
-        return 0;
     }
-    return *port;
+    return peer;
 }
 
 bool Console::valid_filename(const std::string& name) {
@@ -188,17 +182,30 @@ bool Console::valid_filename(const std::string& name) {
     return false;
 }
 
-void Console::scan() {
-    out_.line("Discover active peers:");
-    const ScanResult r = node_.scan();
-    for (auto [port, active] : r.probed) {
-        out_.line("Scanning peer " + std::to_string(port) + "...");
-        out_.line("Peer " + std::to_string(port) + (active ? " is active." : " is inactive."));
+void Console::scan(const std::string& targets) {
+    std::optional<std::vector<PeerId>> ids;
+    if (!targets.empty()) {
+        std::string why;
+        ids = parse_scan_targets(targets, node_.config().host,
+                                 {node_.config().scan_low, node_.config().scan_high}, why);
+        if (!ids) {
+            out_.line("Invalid scan target '" + targets + "': " + why + ".");
+            out_.line(scan_usage);
+            return;
+        }
     }
+    out_.line("Discover active peers:");
+    const ScanResult r = ids ? node_.scan(*ids) : node_.scan();
+    for (const auto& [peer, active] : r.probed) {
+        out_.line("Scanning peer " + shown(peer) + "...");
+        out_.line("Peer " + shown(peer) + (active ? " is active." : " is inactive."));
+    }
+    // "ports" for the lab's scan (only ports vary there), "addresses" for HOSTS[:PORTS].
+    const char* what = ids ? (r.not_scanned == 1 ? " address" : " addresses")
+                           : (r.not_scanned == 1 ? " port" : " ports");
     if (!r.thread_error.empty())
         out_.line("scan: could not start probe threads (" + r.thread_error + "); " +
-                  std::to_string(r.not_scanned) + (r.not_scanned == 1 ? " port" : " ports") +
-                  " not scanned.");
+                  std::to_string(r.not_scanned) + what + " not scanned.");
     else if (r.interrupted)
         out_.line("Scan interrupted.");
 }
@@ -212,16 +219,16 @@ void Console::list_peers() {
         return;
     }
     std::string text = "Node " + me + " has connected peers: ";
-    for (auto p : peers) text += std::to_string(p) + " ";
+    for (const auto& p : peers) text += shown(p) + " ";
     out_.line(text);
 }
 
 void Console::connect(const std::string& arg) {
     auto peer = peer_id(arg, connect_usage);
     if (!peer) return;
-    const std::string id = std::to_string(peer);
+    const std::string id = shown(*peer);
     out_.line("Connect to peer " + id + ":");
-    switch (node_.connect(peer)) {
+    switch (node_.connect(*peer)) {
     case Node::ConnectResult::connected: out_.line("Peer " + id + " connected."); break;
     case Node::ConnectResult::already_connected: out_.line("Peer " + id + " is already connected."); break;
     case Node::ConnectResult::inactive: out_.line("Peer " + id + " is inactive."); break;
@@ -231,16 +238,16 @@ void Console::connect(const std::string& arg) {
 void Console::disconnect(const std::string& arg) {
     auto peer = peer_id(arg, disconnect_usage);
     if (!peer) return;
-    const std::string id = std::to_string(peer);
+    const std::string id = shown(*peer);
     out_.line("Disconnect from peer " + id + ":");
-    out_.line(node_.disconnect(peer) ? "Peer " + id + " disconnected." : "Peer " + id + " is NOT connected.");
+    out_.line(node_.disconnect(*peer) ? "Peer " + id + " disconnected." : "Peer " + id + " is NOT connected.");
 }
 
 void Console::search(const std::string& name) {
     if (!valid_filename(name)) return;
     out_.line("Search for " + name + " on all connected peers:");
-    for (auto peer : node_.connected_peers()) {
-        const std::string id = std::to_string(peer);
+    for (const auto& peer : node_.connected_peers()) {
+        const std::string id = shown(peer);
         switch (node_.search(peer, name)) {
         case SearchOutcome::found: out_.line(name + " found on " + id); break;
         case SearchOutcome::not_found: out_.line(name + " not found on " + id); break;
@@ -258,12 +265,21 @@ void Console::request(const std::string& name, const std::string& peer_arg, bool
     if (!valid_filename(name)) return;
     auto peer = peer_id(peer_arg, request_usage);
     if (!peer) return;
-    const std::string id = std::to_string(peer);
+    const std::string id = shown(*peer);
     out_.line("Request file " + name + " from peer " + id + ":");
+    // host:port asks for "from this peer, wherever it is": connect first if needed (it stays
+    // connected, like `connect`). A bare port keeps the lab's meaning: a connected peer only.
+    if (!parse_port(peer_arg) && !node_.is_connected(*peer)) {
+        switch (node_.connect(*peer)) {
+        case Node::ConnectResult::connected: out_.line("Peer " + id + " connected."); break;
+        case Node::ConnectResult::already_connected: break;
+        case Node::ConnectResult::inactive: out_.line("Peer " + id + " is inactive."); return;
+        }
+    }
     ProgressBar bar(out_);
     ProgressFn progress;
     if (out_.interactive()) progress = [&bar](std::uint64_t d, std::uint64_t t) { bar(d, t); };
-    auto r = node_.request(peer, name, overwrite, progress);
+    auto r = node_.request(*peer, name, overwrite, progress);
     out_.end_progress();
     if (!r) {
         out_.line("Peer " + id + " is NOT connected.");

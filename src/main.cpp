@@ -2,6 +2,7 @@
 #include "p2p/console.hpp"
 #include "p2p/node.hpp"
 #include "p2p/output.hpp"
+#include "p2p/peer_id.hpp"
 
 #include <boost/filesystem/operations.hpp>
 #include <boost/program_options.hpp>
@@ -86,7 +87,7 @@ int run(int argc, char* argv[]) {
         ("help,h", "show this help and exit")
         ("port,p", po::value(&port_text), "port to listen on (asked for when missing; 0: chosen by the system, needs --shared)")
         ("host", po::value(&config.host)->default_value("127.0.0.1"),
-         "address to listen on and to reach peers at")
+         "numeric IPv4 or IPv6 address to listen on and advertise; a bare peer port means this host")
         ("shared", po::value(&shared), "shared folder (default: shared/<port>, created if missing)")
         ("scan-range", po::value(&scan_range)->default_value("5000-5009"), "ports probed by scan, LO-HI")
         ("max-peers", po::value(&max_peers)->default_value(64),
@@ -118,6 +119,12 @@ int run(int argc, char* argv[]) {
             return fail("invalid --scan-range '" + scan_range + "': expected LO-HI, 1 <= LO <= HI <= 65535, at most 1024 ports");
         config.scan_low = lo;
         config.scan_high = hi;
+    }
+    {
+        std::string why;
+        auto host = p2p::parse_host(config.host, why);
+        if (!host) return fail("invalid --host '" + config.host + "': " + why);
+        config.host = *host;
     }
     if (max_peers < 1 || max_peers > 10000) return fail("--max-peers must be from 1 to 10000");
     if (idle_seconds < 0 || idle_seconds > 86400 * 365)
@@ -153,7 +160,7 @@ int run(int argc, char* argv[]) {
     std::error_code ec;
     node.start(ec);
     if (ec) {
-        std::cerr << "p2p-node: cannot listen on " << config.host << ":" << config.port << ": "
+        std::cerr << "p2p-node: cannot listen on " << p2p::PeerId{config.host, config.port}.to_string() << ": "
                   << ec.message() << '\n';
         return 1;
     }

@@ -12,7 +12,11 @@ namespace p2p {
 Node::Node(NodeConfig config, Output& output)
     : config_(std::move(config)), output_(output),
       index_(std::make_unique<FileIndex>(config_.shared_dir)),
-      sessions_(config_.max_sessions) {}
+      sessions_(config_.max_sessions) {
+    // One spelling per host, so our own id and a peer's compare equal ("::0:1" is "::1").
+    std::string ignored;
+    if (auto host = parse_host(config_.host, ignored)) config_.host = *host;
+}
 
 Node::~Node() { stop(); }
 
@@ -30,7 +34,7 @@ void Node::start(std::error_code& ec) {
         return;
     }
     // A console line, printed even with --quiet: with --port 0 it is how a caller learns the port.
-    output_.line("Node listening on " + config_.host + ":" + std::to_string(port_));
+    output_.line("Node listening on " + id().to_string());
 }
 
 void Node::on_accept(Socket socket, std::uint16_t peer_port) {
@@ -61,25 +65,33 @@ void Node::stop() {
 }
 
 ScanResult Node::scan() {
-    enum class Probe : char { not_probed, active, inactive };
-    std::vector<std::uint16_t> ports;
+    std::vector<PeerId> targets;
     for (unsigned p = config_.scan_low; p <= config_.scan_high; ++p)
-        if (p != port_) ports.push_back(static_cast<std::uint16_t>(p));
-    std::vector<Probe> probes(ports.size(), Probe::not_probed);
+        targets.push_back({config_.host, static_cast<std::uint16_t>(p)});
+    return scan(targets);
+}
+
+ScanResult Node::scan(const std::vector<PeerId>& targets) {
+    enum class Probe : char { not_probed, active, inactive };
+    const PeerId me = id();
+    std::vector<PeerId> ids;
+    for (const auto& t : targets)
+        if (t != me) ids.push_back(t);
+    std::vector<Probe> probes(ids.size(), Probe::not_probed);
     ScanResult result;
-    // One probe thread per port, at most 64 at a time: a range of silent hosts costs one
-    // timeout per batch, not one per port. Each thread writes only its own slot; join()
+    // One probe thread per id, at most 64 at a time: a range of silent hosts costs one
+    // timeout per batch, not one per id. Each thread writes only its own slot; join()
     // publishes the results. A probe cut short by the exit event stays not_probed.
     constexpr std::size_t batch = 64;
-    for (std::size_t first = 0; first < ports.size() && !exit_.load() && result.thread_error.empty();
+    for (std::size_t first = 0; first < ids.size() && !exit_.load() && result.thread_error.empty();
          first += batch) {
         std::vector<boost::thread> threads;
         threads.reserve(batch);  // push_back cannot throw once a thread is started
-        for (std::size_t i = first; i < std::min(ports.size(), first + batch); ++i) {
+        for (std::size_t i = first; i < std::min(ids.size(), first + batch); ++i) {
             try {
-                threads.push_back(start_worker("probe", [this, port = ports[i], &slot = probes[i]] {
+                threads.push_back(start_worker("probe", [this, &peer = ids[i], &slot = probes[i]] {
                     std::error_code ec;
-                    Socket::connect(config_.host, port, config_.connect_timeout, ec, &exit_);
+                    Socket::connect(peer.host, peer.port, config_.connect_timeout, ec, &exit_);
                     if (ec != std::errc::operation_canceled)
                         slot = ec ? Probe::inactive : Probe::active;
                 }));
@@ -90,18 +102,18 @@ ScanResult Node::scan() {
         }
         for (auto& t : threads) t.join();
     }
-    for (std::size_t i = 0; i < ports.size(); ++i) {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
         if (probes[i] == Probe::not_probed) ++result.not_scanned;
-        else result.probed.emplace_back(ports[i], probes[i] == Probe::active);
+        else result.probed.emplace_back(ids[i], probes[i] == Probe::active);
     }
     result.interrupted = exit_.load() && result.not_scanned > 0;
     return result;
 }
 
-Node::ConnectResult Node::connect(std::uint16_t peer) {
+Node::ConnectResult Node::connect(const PeerId& peer) {
     if (peers_.contains(peer)) return ConnectResult::already_connected;
     std::error_code ec;
-    Socket s = Socket::connect(config_.host, peer, config_.connect_timeout, ec, &exit_);
+    Socket s = Socket::connect(peer.host, peer.port, config_.connect_timeout, ec, &exit_);
     if (ec) return ConnectResult::inactive;
     // Lab peers answer the probe "not found" at once; a peer that cannot answer it (a busy
     // node, something that is not a node) is no usable peer.
@@ -113,9 +125,9 @@ Node::ConnectResult Node::connect(std::uint16_t peer) {
                ? ConnectResult::connected : ConnectResult::already_connected;
 }
 
-bool Node::disconnect(std::uint16_t peer) { return peers_.remove(peer); }
+bool Node::disconnect(const PeerId& peer) { return peers_.remove(peer); }
 
-SearchOutcome Node::search(std::uint16_t peer, const std::string& name) {
+SearchOutcome Node::search(const PeerId& peer, const std::string& name) {
     auto conn = peers_.find(peer);
     if (!conn.socket) return SearchOutcome::disconnected;
     SearchOutcome r = p2p::search(*conn.socket, name, read_limits());
@@ -123,7 +135,7 @@ SearchOutcome Node::search(std::uint16_t peer, const std::string& name) {
     return r;
 }
 
-std::optional<DownloadOutcome> Node::request(std::uint16_t peer, const std::string& name,
+std::optional<DownloadOutcome> Node::request(const PeerId& peer, const std::string& name,
                                              bool overwrite, const ProgressFn& progress) {
     auto conn = peers_.find(peer);
     if (!conn.socket) return std::nullopt;

@@ -8,9 +8,9 @@ namespace p2p {
 
 using Lock = boost::lock_guard<boost::mutex>;
 
-bool PeerTable::contains(std::uint16_t peer) const { return find(peer).socket != nullptr; }
+bool PeerTable::contains(const PeerId& peer) const { return find(peer).socket != nullptr; }
 
-bool PeerTable::add(std::uint16_t peer, Socket socket, bool extended) {
+bool PeerTable::add(const PeerId& peer, Socket socket, bool extended) {
     Lock lock(mutex_);
     if (closed_) return false;
     for (const auto& p : peers_)
@@ -19,12 +19,12 @@ bool PeerTable::add(std::uint16_t peer, Socket socket, bool extended) {
     return true;
 }
 
-bool PeerTable::remove(std::uint16_t peer) {
+bool PeerTable::remove(const PeerId& peer) {
     std::shared_ptr<Socket> gone;
     {
         Lock lock(mutex_);
         auto it = std::find_if(peers_.begin(), peers_.end(),
-                               [peer](const auto& p) { return p.first == peer; });
+                               [&peer](const auto& p) { return p.first == peer; });
         if (it == peers_.end()) return false;
         gone = std::move(it->second.socket);
         peers_.erase(it);
@@ -33,22 +33,22 @@ bool PeerTable::remove(std::uint16_t peer) {
     return true;
 }
 
-PeerConnection PeerTable::find(std::uint16_t peer) const {
+PeerConnection PeerTable::find(const PeerId& peer) const {
     Lock lock(mutex_);
     for (const auto& p : peers_)
         if (p.first == peer) return p.second;
     return {};
 }
 
-std::vector<std::uint16_t> PeerTable::peers() const {
+std::vector<PeerId> PeerTable::peers() const {
     Lock lock(mutex_);
-    std::vector<std::uint16_t> out;
+    std::vector<PeerId> out;
     for (const auto& p : peers_) out.push_back(p.first);
     return out;
 }
 
 void PeerTable::close_all() {
-    std::vector<std::pair<std::uint16_t, PeerConnection>> all;
+    std::vector<std::pair<PeerId, PeerConnection>> all;
     {
         Lock lock(mutex_);
         closed_ = true;

@@ -79,6 +79,17 @@ HeldPort::HeldPort(HeldPort&& other) noexcept : fd_(other.fd_), port_(other.port
     other.fd_ = -1;
 }
 
+bool ipv6_loopback_available() {
+    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+}
+
 std::vector<HeldPort> hold_port_run(const std::vector<Hold>& how) {
     if (how.empty()) return {};
     // The system picks the first port; the rest are taken after it if they are free.
@@ -95,6 +106,65 @@ std::vector<HeldPort> hold_port_run(const std::vector<Hold>& how) {
         if (run.size() == how.size() && run.back().held()) return run;
     }
     throw std::runtime_error("no run of free ports found");
+}
+
+namespace {
+
+sockaddr_in loopback(std::uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    return a;
+}
+
+int bound_to(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a = loopback(port);
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
+    if (fd >= 0) ::close(fd);
+    return -1;
+}
+
+}  // namespace
+
+SilentPorts::SilentPorts(unsigned n) {
+    for (int attempt = 0; attempt < 100 && fds_.empty(); ++attempt) {
+        std::vector<int> run;
+        const std::uint16_t base = free_port();
+        for (unsigned i = 0; i < n && base + i <= 65535; ++i) {
+            int fd = bound_to(static_cast<std::uint16_t>(base + i));
+            if (fd < 0) break;
+            run.push_back(fd);
+        }
+        if (run.size() == n) {
+            fds_ = run;
+            first_ = base;
+        } else {
+            for (int fd : run) ::close(fd);
+        }
+    }
+    if (fds_.empty()) throw std::runtime_error("no run of " + std::to_string(n) + " free ports");
+    for (unsigned i = 0; i < n; ++i) {
+        if (::listen(fds_[i], 0) != 0) {
+            for (int fd : fds_) ::close(fd);  // no destructor runs after a throwing constructor
+            for (int fd : fillers_) ::close(fd);
+            throw std::runtime_error("listen on a silent port failed");
+        }
+        for (int k = 0; k < 3; ++k) fill(static_cast<std::uint16_t>(first_ + i));
+    }
+}
+
+SilentPorts::~SilentPorts() {
+    for (int fd : fds_) ::close(fd);
+    for (int fd : fillers_) ::close(fd);
+}
+
+void SilentPorts::fill(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_in a = loopback(port);
+    ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    fillers_.push_back(fd);
 }
 
 void write_file(const fs::path& path, std::uint64_t size, unsigned seed) {

@@ -70,8 +70,30 @@ private:
     std::uint16_t port_ = 0;
 };
 
+/// True when a socket can be bound on ::1 (IPv6 tests skip, saying so, where it cannot).
+bool ipv6_loopback_available();
+
 /// Consecutive ports on 127.0.0.1, the i-th held as `how[i]`; throws if no such run is found.
 std::vector<HeldPort> hold_port_run(const std::vector<Hold>& how);
+
+/// A run of consecutive ports on 127.0.0.1 that stay silent, as hosts that drop packets do:
+/// each listens with a full backlog, so a new SYN is dropped, neither accepted nor refused.
+/// Throws if no run of `n` free ports is found.
+class SilentPorts {
+public:
+    explicit SilentPorts(unsigned n);
+    ~SilentPorts();
+    SilentPorts(const SilentPorts&) = delete;
+    SilentPorts& operator=(const SilentPorts&) = delete;
+    std::uint16_t first() const { return first_; }
+    std::uint16_t last() const { return static_cast<std::uint16_t>(first_ + fds_.size() - 1); }
+
+private:
+    /// A connection that takes the backlog's place and is never accepted.
+    void fill(std::uint16_t port);
+    std::vector<int> fds_, fillers_;
+    std::uint16_t first_ = 0;
+};
 
 /// Writes `size` pseudo-random bytes derived from `seed`.
 void write_file(const fs::path& path, std::uint64_t size, unsigned seed = 1);

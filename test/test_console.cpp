@@ -270,6 +270,11 @@ BOOST_AUTO_TEST_CASE(bad_flags_print_a_message_and_exit_2) {
         {"--port", port, "--max-peers", "-1"},      // would wrap to SIZE_MAX if unsigned
         {"--port", port, "--idle-timeout", "-1"},
         {"--port", port, "--idle-timeout", "31536001"},
+        {"--port", port, "--host", "localhost"},    // numeric addresses only
+        {"--port", port, "--host", "0.0.0.0"},      // unspecified: nothing to advertise
+        {"--port", port, "--host", "::"},
+        {"--port", port, "--host", "[::1]"},        // a host, not an id: no brackets
+        {"--port", port, "--host", "224.0.0.1"},
     };
     for (const auto& args : cases) {
         std::string shown;
@@ -339,26 +344,64 @@ BOOST_AUTO_TEST_CASE(wrong_arguments_print_the_usage_line) {
 
 BOOST_AUTO_TEST_CASE(peer_id_that_is_not_a_port_is_a_usage_error) {
     Program a;
-    const std::vector<std::pair<std::string, std::string>> cases = {
-        {"connect abc", "abc|connect <peer_id>"},
-        {"connect 70000", "70000|connect <peer_id>"},
-        {"connect 99999999999999999999", "99999999999999999999|connect <peer_id>"},
-        {"connect 0", "0|connect <peer_id>"},
-        {"connect -1", "-1|connect <peer_id>"},
-        {"disconnect 65536", "65536|disconnect <peer_id>"},
-        {"disconnect 12x", "12x|disconnect <peer_id>"},
-        {"request f.txt 99999", "99999|request <filename> <peer_id>"},
-        {"request f.txt five", "five|request <filename> <peer_id>"},
+    const std::string port_rule = "a port number from 1 to 65535 is expected";
+    const std::string id_rule = "a port, HOST:PORT or [IPv6]:PORT is expected, with a numeric "
+                                "address (host names are not supported)";
+    // command | the argument | why | usage
+    const std::vector<std::vector<std::string>> cases = {
+        {"connect abc", "abc", id_rule, "connect <peer_id>"},
+        {"connect 70000", "70000", port_rule, "connect <peer_id>"},
+        {"connect 99999999999999999999", "99999999999999999999", port_rule, "connect <peer_id>"},
+        {"connect 0", "0", port_rule, "connect <peer_id>"},
+        {"connect -1", "-1", id_rule, "connect <peer_id>"},
+        {"disconnect 65536", "65536", port_rule, "disconnect <peer_id>"},
+        {"disconnect 12x", "12x", id_rule, "disconnect <peer_id>"},
+        {"request f.txt 99999", "99999", port_rule, "request <filename> <peer_id>"},
+        {"request f.txt five", "five", id_rule, "request <filename> <peer_id>"},
+        // host:port forms
+        {"connect localhost:5000", "localhost:5000",
+         "'localhost' is not a numeric IPv4 or IPv6 address (host names are not supported)",
+         "connect <peer_id>"},
+        {"connect ::1:5000", "::1:5000", "an IPv6 address goes in brackets: [ADDR]:PORT",
+         "connect <peer_id>"},
+        {"connect 127.0.0.1:0", "127.0.0.1:0", "'0' is not a port number from 1 to 65535",
+         "connect <peer_id>"},
+        {"connect 127.0.0.1", "127.0.0.1", "the port is missing (HOST:PORT)", "connect <peer_id>"},
+        {"connect 0.0.0.0:5000", "0.0.0.0:5000",
+         "0.0.0.0 is an unspecified address (0.0.0.0/8), never a peer", "connect <peer_id>"},
+        {"connect [::]:5000", "[::]:5000", ":: is the unspecified address, never a peer",
+         "connect <peer_id>"},
+        {"request f.txt 224.0.0.1:5000", "224.0.0.1:5000",
+         "224.0.0.1 is a multicast address, never a peer", "request <filename> <peer_id>"},
+        {"disconnect 255.255.255.255:5000", "255.255.255.255:5000",
+         "255.255.255.255 is the broadcast address, never a peer", "disconnect <peer_id>"},
     };
-    for (const auto& [line, spec] : cases) {
-        const std::string arg = spec.substr(0, spec.find('|'));
-        const std::string want = "Invalid peer_id '" + arg +
-                                 "': a port number from 1 to 65535 is expected.\nUsage: " +
-                                 spec.substr(spec.find('|') + 1) + "\n";
-        BOOST_TEST(a.command(line) == want, "command: " << line);
+    for (const auto& c : cases) {
+        const std::string want =
+            "Invalid peer_id '" + c[1] + "': " + c[2] + ".\nUsage: " + c[3] + "\n";
+        BOOST_TEST(a.command(c[0]) == want, "command: " << c[0]);
     }
     // Still alive and well.
     BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has no connected peers.\n");
+    BOOST_TEST(a.finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(scan_target_errors_are_usage_errors) {
+    Program a;
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"127.0.0.1:1-4097", "4097 addresses; a scan probes at most 4096"},
+        {"10.0.0.0-10.0.255.255:5000-5009", "655360 addresses; a scan probes at most 4096"},
+        {"10.0.0.5-10.0.0.1", "a host range is FIRST-LAST of IPv4 addresses, FIRST <= LAST"},
+        {"localhost:5000", "'localhost' is not a numeric IPv4 or IPv6 address (host names are not supported)"},
+        {"::1:5000", "an IPv6 address goes in brackets: [ADDR] or [ADDR]:PORTS"},
+        {"127.0.0.1:9-1", "'9-1' is not a port P or a range LO-HI of 1 to 65535"},
+        {"224.0.0.1:5000", "224.0.0.1 is a multicast address, never a peer"},
+    };
+    for (const auto& [arg, why] : cases)
+        BOOST_TEST(a.command("scan " + arg) ==
+                       "Invalid scan target '" + arg + "': " + why + ".\nUsage: scan [HOSTS[:PORTS]]\n",
+                   "scan " << arg);
+    BOOST_TEST(a.command("scan a b") == "Usage: scan [HOSTS[:PORTS]]\n");
     BOOST_TEST(a.finish() == 0);
 }
 
@@ -511,6 +554,115 @@ BOOST_AUTO_TEST_CASE(existing_file_is_kept_and_request_f_replaces_it) {
                    ". 85021 bytes received.\n" + verified);
     BOOST_TEST(same_bytes(a / "SkyShip.jpg", b / "SkyShip.jpg"));
     for (Program* p : {&a, &b}) BOOST_TEST(p->finish() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================================
+// Peer ids beyond the lab's bare port: host:port, [IPv6]:port, scan HOSTS[:PORTS].
+BOOST_AUTO_TEST_SUITE(peers_anywhere)
+
+BOOST_AUTO_TEST_CASE(ipv6_node_is_reached_with_brackets_and_shown_with_them) {
+    if (!ipv6_loopback_available()) {
+        BOOST_TEST_MESSAGE("skipped: ::1 cannot be bound on this machine");
+        return;
+    }
+    Program a, b({"--host", "::1"}), c({"--host", "::1"});
+    BOOST_TEST(b.output().find("Node listening on [::1]:" + b.pid() + "\n") != std::string::npos);
+    write_file(b / "f.txt", 10, 3);
+    const std::string bid = "[::1]:" + b.pid();
+    BOOST_TEST(a.command("connect " + bid) == "Connect to peer " + bid + ":\nPeer " + bid + " connected.\n");
+    BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has connected peers: " + bid + " \n");
+    BOOST_TEST(a.command("sf f.txt") == "Search for f.txt on all connected peers:\nf.txt found on " + bid + "\n");
+    BOOST_TEST(a.command("request f.txt " + bid) == "Request file f.txt from peer " + bid + ":\nf.txt found on " +
+                                                        bid + ". 10 bytes received.\n" + verified);
+    BOOST_TEST(same_bytes(a / "f.txt", b / "f.txt"));
+    // From the IPv6 node: a bare port is on its own host (::1), an IPv4 peer is host:port.
+    BOOST_TEST(b.command("connect " + c.pid()) == connect_lines(c.port()));
+    const std::string aid = "127.0.0.1:" + a.pid();
+    BOOST_TEST(b.command("connect " + aid) == "Connect to peer " + aid + ":\nPeer " + aid + " connected.\n");
+    BOOST_TEST(b.command("lp") == "List connected peers:\nNode " + b.pid() + " has connected peers: " +
+                                      c.pid() + " " + aid + " \n");
+    BOOST_TEST(b.command("disconnect [::1]:" + c.pid()) ==
+               "Disconnect from peer " + c.pid() + ":\nPeer " + c.pid() + " disconnected.\n");
+    for (Program* p : {&a, &b, &c}) BOOST_TEST(p->finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(connect_by_host_port_is_the_same_peer_as_its_bare_port) {
+    Program a, b;
+    const std::string bid = "127.0.0.1:" + b.pid();
+    // Our own host: shown as the lab shows it, whichever way it was typed.
+    BOOST_TEST(a.command("connect " + bid) == connect_lines(b.port()));
+    BOOST_TEST(a.command("connect " + b.pid()) ==
+               "Connect to peer " + b.pid() + ":\nPeer " + b.pid() + " is already connected.\n");
+    BOOST_TEST(a.command("connect [::ffff:127.0.0.1]:" + b.pid()) ==
+               "Connect to peer " + b.pid() + ":\nPeer " + b.pid() + " is already connected.\n");
+    BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has connected peers: " + b.pid() + " \n");
+    for (Program* p : {&a, &b}) BOOST_TEST(p->finish() == 0);
+}
+
+// A bare port keeps the lab's meaning (a connected peer; see request_from_a_peer_not_connected);
+// host:port means "from that peer": it connects first, and the connection stays.
+BOOST_AUTO_TEST_CASE(request_by_host_port_connects_first_and_stays_connected) {
+    Program a, b;
+    write_file(b / "f.txt", 10, 4);
+    const std::string bid = "127.0.0.1:" + b.pid(), bp = b.pid();
+    BOOST_TEST(a.command("request f.txt " + bid) == "Request file f.txt from peer " + bp + ":\nPeer " + bp +
+                                                        " connected.\nf.txt found on " + bp +
+                                                        ". 10 bytes received.\n" + verified);
+    BOOST_TEST(same_bytes(a / "f.txt", b / "f.txt"));
+    BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has connected peers: " + bp + " \n");
+    // Connected now: no second connect.
+    BOOST_TEST(a.command("request -f f.txt " + bid) == "Request file f.txt from peer " + bp + ":\nf.txt found on " +
+                                                           bp + ". 10 bytes received.\n" + verified);
+    const HeldPort refusing(Hold::refusing);
+    BOOST_REQUIRE(refusing.held());
+    const std::string nobody = id(refusing.port());
+    BOOST_TEST(a.command("request g.txt 127.0.0.1:" + nobody) ==
+               "Request file g.txt from peer " + nobody + ":\nPeer " + nobody + " is inactive.\n");
+    BOOST_TEST(!fs::exists(a / "g.txt"));
+    for (Program* p : {&a, &b}) BOOST_TEST(p->finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(scan_of_a_host_and_ports_reports_each_in_order) {
+    const std::vector<HeldPort> run =
+        hold_port_run({Hold::refusing, Hold::listening, Hold::refusing, Hold::listening});
+    const std::uint16_t base = run[0].port();
+    std::string want = "Discover active peers:\n", want_v4;
+    for (int i = 0; i < 4; ++i) {
+        const std::string p = id(base + i), state = i % 2 ? " is active.\n" : " is inactive.\n";
+        want += "Scanning peer " + p + "...\nPeer " + p + state;
+        want_v4 += "Scanning peer 127.0.0.1:" + p + "...\nPeer 127.0.0.1:" + p + state;
+    }
+    const std::string targets = "127.0.0.1:" + id(base) + "-" + id(base + 3);
+    Program a;
+    BOOST_TEST(a.command("scan " + targets) == want);  // our own host: the lab's bare ports
+    BOOST_TEST(a.command("scan " + id(base) + "-" + id(base + 3)) == want);  // ports alone: the same
+    BOOST_TEST(a.finish() == 0);
+    if (!ipv6_loopback_available()) {
+        BOOST_TEST_MESSAGE("skipped the scan from ::1: ::1 cannot be bound on this machine");
+        return;
+    }
+    Program b({"--host", "::1"});
+    BOOST_TEST(b.command("scan " + targets) == "Discover active peers:\n" + want_v4);
+    BOOST_TEST(b.finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(scan_of_silent_ports_costs_one_timeout_per_batch) {
+    constexpr unsigned n = 50;  // one batch of probes
+    SilentPorts silent(n);
+    Program a;
+    std::string want = "Discover active peers:\n";
+    for (unsigned p = silent.first(); p <= silent.last(); ++p)
+        want += "Scanning peer " + id(p) + "...\nPeer " + id(p) + " is inactive.\n";
+    const auto t0 = Clock::now();
+    const std::string got = a.command("scan 127.0.0.1:" + id(silent.first()) + "-" + id(silent.last()));
+    const double took = seconds_since(t0);
+    BOOST_TEST(got == want);
+    // One 1 s timeout for the batch; 50 in a row would take 50 s. Generous for the sanitizers.
+    BOOST_TEST(took >= 0.9, "the probes did not wait for their timeout: " << took << " s");
+    BOOST_TEST(took < 15.0, "scan of " << n << " silent ports took " << took << " s");
+    BOOST_TEST(a.finish() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

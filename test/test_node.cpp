@@ -1,4 +1,4 @@
-// p2p::Node in-process with real sockets on 127.0.0.1: node to node (search, request, peers that
+// p2p::Node in-process with real sockets on 127.0.0.1 (and ::1): node to node (search, request, peers that
 // vanish, shutdown), many clients at once, and the raw wire bytes a peer sees (names that would
 // leave the shared folder, framing, errors, limits).
 #define BOOST_TEST_MODULE node
@@ -14,6 +14,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sstream>
 #include <string>
@@ -43,6 +45,7 @@ struct TestNode {
     ~TestNode() { node->stop(); }
 
     std::uint16_t port() const { return node->port(); }
+    p2p::PeerId id() const { return node->id(); }
     fs::path operator/(const std::string& name) const { return dir / name; }
     /// Stops the node (Output is written from its threads until then) and returns its output.
     std::string log() {
@@ -56,6 +59,13 @@ struct TestNode {
     p2p::Output out{text, false, false};
     std::unique_ptr<p2p::Node> node;  // last: stopped before the output it writes to goes away
 };
+
+/// Peers on 127.0.0.1 (where every TestNode listens unless told otherwise), in this order.
+std::vector<p2p::PeerId> local(const std::vector<std::uint16_t>& ports) {
+    std::vector<p2p::PeerId> out;
+    for (auto p : ports) out.push_back({"127.0.0.1", p});
+    return out;
+}
 
 /// Waits (bounded) until `pred` holds.
 template <class Pred>
@@ -138,31 +148,106 @@ BOOST_AUTO_TEST_CASE(connect_to_a_port_nobody_listens_on_is_inactive) {
     TestNode a;
     const HeldPort nobody(Hold::refusing);  // bound, never listening: refused, and no one else's
     BOOST_REQUIRE(nobody.held());
-    BOOST_TEST((a->connect(nobody.port()) == p2p::Node::ConnectResult::inactive));
+    BOOST_TEST((a->connect({"127.0.0.1", nobody.port()}) == p2p::Node::ConnectResult::inactive));
     BOOST_TEST(a->connected_peers().empty());
 }
 
 BOOST_AUTO_TEST_CASE(connect_twice_is_already_connected) {
     TestNode a, b;
-    BOOST_TEST((a->connect(b.port()) == p2p::Node::ConnectResult::connected));
-    BOOST_TEST((a->connect(b.port()) == p2p::Node::ConnectResult::already_connected));
-    BOOST_TEST(a->connected_peers() == std::vector<std::uint16_t>{b.port()});
+    BOOST_TEST((a->connect(b.id()) == p2p::Node::ConnectResult::connected));
+    BOOST_TEST((a->connect(b.id()) == p2p::Node::ConnectResult::already_connected));
+    BOOST_TEST(a->connected_peers() == local({b.port()}));
 }
 
 BOOST_AUTO_TEST_CASE(disconnect_unknown_is_false_and_known_is_true_once) {
     TestNode a, b;
-    BOOST_TEST(!a->disconnect(b.port()));
-    BOOST_REQUIRE((a->connect(b.port()) == p2p::Node::ConnectResult::connected));
-    BOOST_TEST(a->disconnect(b.port()));
-    BOOST_TEST(!a->disconnect(b.port()));
+    BOOST_TEST(!a->disconnect(b.id()));
+    BOOST_REQUIRE((a->connect(b.id()) == p2p::Node::ConnectResult::connected));
+    BOOST_TEST(a->disconnect(b.id()));
+    BOOST_TEST(!a->disconnect(b.id()));
     BOOST_TEST(a->connected_peers().empty());
 }
 
 BOOST_AUTO_TEST_CASE(connected_peers_keep_the_order_of_connect) {
     TestNode a, b, c, d;
     for (auto* n : {&d, &b, &c})
-        BOOST_REQUIRE((a->connect(n->port()) == p2p::Node::ConnectResult::connected));
-    BOOST_TEST(a->connected_peers() == (std::vector<std::uint16_t>{d.port(), b.port(), c.port()}));
+        BOOST_REQUIRE((a->connect(n->id()) == p2p::Node::ConnectResult::connected));
+    BOOST_TEST(a->connected_peers() == local({d.port(), b.port(), c.port()}));
+}
+
+BOOST_AUTO_TEST_CASE(connect_by_host_and_port) {
+    TestNode a, b;
+    BOOST_TEST((a->connect(p2p::PeerId{"127.0.0.1", b.port()}) == p2p::Node::ConnectResult::connected));
+    BOOST_TEST(a->is_connected(b.id()));
+    BOOST_TEST((a->id() == p2p::PeerId{"127.0.0.1", a.port()}));
+    BOOST_TEST(a->connected_peers() == local({b.port()}));
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_connect_search_request_on_loopback) {
+    if (!ipv6_loopback_available()) {
+        BOOST_TEST_MESSAGE("skipped: ::1 cannot be bound on this machine");
+        return;
+    }
+    p2p::NodeConfig v6;
+    v6.host = "0:0::1";  // any spelling; the node keeps the canonical one
+    TestNode a, b(v6);
+    BOOST_TEST(b->config().host == "::1");
+    BOOST_TEST((b.id() == p2p::PeerId{"::1", b.port()}));
+    write_file(b / "f.bin", 70000, 9);
+    BOOST_TEST((a->connect(b.id()) == p2p::Node::ConnectResult::connected));
+    BOOST_TEST((a->connect(b.id()) == p2p::Node::ConnectResult::already_connected));
+    BOOST_TEST((a->connected_peers() == std::vector<p2p::PeerId>{b.id()}));
+    BOOST_TEST((a->search(b.id(), "f.bin") == p2p::SearchOutcome::found));
+    BOOST_TEST((a->search(b.id(), "g.bin") == p2p::SearchOutcome::not_found));
+    auto r = a->request(b.id(), "f.bin", false, {});
+    BOOST_REQUIRE(r);
+    BOOST_TEST((r->kind == K::saved));
+    BOOST_TEST(r->verified);  // the extension works over IPv6 too
+    BOOST_TEST(same_bytes(a / "f.bin", b / "f.bin"));
+    // A v6 node reaches a v4 one, and its listener takes only ::1 (IPV6_V6ONLY).
+    BOOST_TEST((b->connect(a.id()) == p2p::Node::ConnectResult::connected));
+    BOOST_TEST(a->disconnect(b.id()));
+    BOOST_TEST(!a->is_connected(b.id()));
+    const std::string log = b.log();
+    BOOST_TEST(log.find("Node listening on [::1]:" + std::to_string(b.port())) != std::string::npos);
+    BOOST_TEST(log.find("Connection established with peer ") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_listener_takes_exactly_its_address) {
+    if (!ipv6_loopback_available()) {
+        BOOST_TEST_MESSAGE("skipped: ::1 cannot be bound on this machine");
+        return;
+    }
+    std::error_code ec;
+    p2p::Socket v6 = p2p::Socket::listen("::1", 0, ec);
+    BOOST_REQUIRE(!ec);
+    // IPV6_V6ONLY: never IPv4 too, whatever the system's default (net.ipv6.bindv6only).
+    int v6only = 0;
+    socklen_t len = sizeof v6only;
+    BOOST_REQUIRE(::getsockopt(v6.native_handle(), IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) == 0);
+    BOOST_TEST(v6only == 1);
+    std::uint16_t peer_port = 0;
+    p2p::Socket c = p2p::Socket::connect("::1", v6.local_port(), patience, ec);
+    BOOST_REQUIRE(!ec);
+    p2p::Socket accepted = v6.accept(peer_port, ec);
+    BOOST_TEST(!ec);
+    BOOST_TEST(peer_port == c.local_port());
+}
+
+BOOST_AUTO_TEST_CASE(scan_of_ids_in_order_without_our_own) {
+    TestNode a, b;
+    const HeldPort refusing(Hold::refusing);
+    BOOST_REQUIRE(refusing.held());
+    std::vector<p2p::PeerId> targets = local({refusing.port(), a.port(), b.port()});
+    if (ipv6_loopback_available()) targets.push_back({"::1", b.port()});  // b is on 127.0.0.1 only
+    const p2p::ScanResult r = a->scan(targets);
+    BOOST_REQUIRE(r.probed.size() == targets.size() - 1);
+    BOOST_TEST((r.probed[0] == std::make_pair(targets[0], false)));
+    BOOST_TEST((r.probed[1] == std::make_pair(targets[2], true)));
+    if (targets.size() == 4) BOOST_TEST((r.probed[2] == std::make_pair(targets[3], false)));
+    BOOST_TEST(r.not_scanned == 0u);
+    BOOST_TEST(!r.interrupted);
+    BOOST_TEST(a->connected_peers().empty());  // a scan does not connect
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -173,17 +258,17 @@ BOOST_AUTO_TEST_SUITE(search_and_request)
 BOOST_AUTO_TEST_CASE(between_two_nodes) {
     TestNode a, b;
     write_file(b / "SkyShip.jpg", 85021, 7);
-    BOOST_REQUIRE((a->connect(b.port()) == p2p::Node::ConnectResult::connected));
+    BOOST_REQUIRE((a->connect(b.id()) == p2p::Node::ConnectResult::connected));
 
-    BOOST_TEST((a->search(b.port(), "SkyShip.jpg") == p2p::SearchOutcome::found));
-    BOOST_TEST((a->search(b.port(), "SkyPalace.jpg") == p2p::SearchOutcome::not_found));
+    BOOST_TEST((a->search(b.id(), "SkyShip.jpg") == p2p::SearchOutcome::found));
+    BOOST_TEST((a->search(b.id(), "SkyPalace.jpg") == p2p::SearchOutcome::not_found));
 
-    auto r = a->request(b.port(), "SkyPalace.jpg", false, {});
+    auto r = a->request(b.id(), "SkyPalace.jpg", false, {});
     BOOST_REQUIRE(r);
     BOOST_TEST((r->kind == K::not_found));
     BOOST_TEST(!fs::exists(a / "SkyPalace.jpg"));
 
-    r = a->request(b.port(), "SkyShip.jpg", false, {});
+    r = a->request(b.id(), "SkyShip.jpg", false, {});
     BOOST_REQUIRE(r);
     BOOST_TEST((r->kind == K::saved));
     BOOST_TEST(r->bytes == 85021u);
@@ -191,8 +276,8 @@ BOOST_AUTO_TEST_CASE(between_two_nodes) {
     BOOST_TEST(same_bytes(a / "SkyShip.jpg", b / "SkyShip.jpg"));
     BOOST_TEST(!fs::exists(a / "SkyShip.jpg.part"));
     // The connection is still in step after a transfer.
-    BOOST_TEST((a->search(b.port(), "SkyShip.jpg") == p2p::SearchOutcome::found));
-    BOOST_TEST(a->connected_peers() == std::vector<std::uint16_t>{b.port()});
+    BOOST_TEST((a->search(b.id(), "SkyShip.jpg") == p2p::SearchOutcome::found));
+    BOOST_TEST(a->connected_peers() == local({b.port()}));
 
     const std::string log = b.log();
     BOOST_TEST(log.find("Node listening on 127.0.0.1:" + std::to_string(b.port())) != std::string::npos);
@@ -213,44 +298,44 @@ BOOST_AUTO_TEST_CASE(among_four_nodes_found_on_some_not_on_others) {
     write_file(c / "other.txt", 10, 4);
     write_file(d / "empty.txt", 0);
     for (auto* n : {&b, &c, &d})
-        BOOST_REQUIRE((a->connect(n->port()) == p2p::Node::ConnectResult::connected));
+        BOOST_REQUIRE((a->connect(n->id()) == p2p::Node::ConnectResult::connected));
 
-    BOOST_TEST((a->search(b.port(), "SkyShip.jpg") == p2p::SearchOutcome::found));
-    BOOST_TEST((a->search(c.port(), "SkyShip.jpg") == p2p::SearchOutcome::not_found));
-    BOOST_TEST((a->search(d.port(), "SkyShip.jpg") == p2p::SearchOutcome::found));
-    BOOST_TEST((a->search(c.port(), "other.txt") == p2p::SearchOutcome::found));
-    BOOST_TEST((a->search(b.port(), "other.txt") == p2p::SearchOutcome::not_found));
+    BOOST_TEST((a->search(b.id(), "SkyShip.jpg") == p2p::SearchOutcome::found));
+    BOOST_TEST((a->search(c.id(), "SkyShip.jpg") == p2p::SearchOutcome::not_found));
+    BOOST_TEST((a->search(d.id(), "SkyShip.jpg") == p2p::SearchOutcome::found));
+    BOOST_TEST((a->search(c.id(), "other.txt") == p2p::SearchOutcome::found));
+    BOOST_TEST((a->search(b.id(), "other.txt") == p2p::SearchOutcome::not_found));
 
-    auto r = a->request(c.port(), "SkyShip.jpg", false, {});
+    auto r = a->request(c.id(), "SkyShip.jpg", false, {});
     BOOST_REQUIRE(r);
     BOOST_TEST((r->kind == K::not_found));
-    r = a->request(d.port(), "SkyShip.jpg", false, {});
+    r = a->request(d.id(), "SkyShip.jpg", false, {});
     BOOST_REQUIRE(r);
     BOOST_TEST((r->kind == K::saved));
     BOOST_TEST(same_bytes(a / "SkyShip.jpg", d / "SkyShip.jpg"));
     // Already here: kept without a transfer, and B is still usable afterwards.
-    r = a->request(b.port(), "SkyShip.jpg", false, {});
+    r = a->request(b.id(), "SkyShip.jpg", false, {});
     BOOST_REQUIRE(r);
     BOOST_TEST((r->kind == K::exists));
-    r = a->request(d.port(), "empty.txt", false, {});
+    r = a->request(d.id(), "empty.txt", false, {});
     BOOST_REQUIRE(r);
     BOOST_TEST((r->kind == K::saved));
     BOOST_TEST(r->bytes == 0u);
     BOOST_TEST(fs::exists(a / "empty.txt"));
     BOOST_TEST(fs::file_size(a / "empty.txt") == 0u);
-    BOOST_TEST(a->connected_peers() == (std::vector<std::uint16_t>{b.port(), c.port(), d.port()}));
+    BOOST_TEST(a->connected_peers() == local({b.port(), c.port(), d.port()}));
 }
 
 BOOST_AUTO_TEST_CASE(multi_mib_file_is_byte_identical_and_streamed) {
     TestNode a, b;
     const std::uint64_t size = 12 * MiB + 12345;
     write_file(b / "big.bin", size, 11);
-    BOOST_REQUIRE((a->connect(b.port()) == p2p::Node::ConnectResult::connected));
+    BOOST_REQUIRE((a->connect(b.id()) == p2p::Node::ConnectResult::connected));
 
     // Each progress call: the bytes received so far, and what the .part file on disk holds then.
     std::vector<std::uint64_t> seen, on_disk;
     std::uint64_t announced = 0;
-    auto r = a->request(b.port(), "big.bin", false, [&](std::uint64_t done, std::uint64_t total) {
+    auto r = a->request(b.id(), "big.bin", false, [&](std::uint64_t done, std::uint64_t total) {
         seen.push_back(done);
         boost::system::error_code ec;
         const auto part = fs::file_size(a / "big.bin.part", ec);
@@ -280,16 +365,16 @@ BOOST_AUTO_TEST_CASE(long_names_round_trip_through_the_cut_status_field) {
     TestNode a, b;
     const std::string name(200, 'L');  // "250 <name> found." is cut to 40 bytes on the wire
     write_file(b / name, 777, 6);
-    BOOST_REQUIRE((a->connect(b.port()) == p2p::Node::ConnectResult::connected));
-    BOOST_TEST((a->search(b.port(), name) == p2p::SearchOutcome::found));
-    auto r = a->request(b.port(), name, false, {});
+    BOOST_REQUIRE((a->connect(b.id()) == p2p::Node::ConnectResult::connected));
+    BOOST_TEST((a->search(b.id(), name) == p2p::SearchOutcome::found));
+    auto r = a->request(b.id(), name, false, {});
     BOOST_REQUIRE(r);
     BOOST_TEST((r->kind == K::saved));
     BOOST_TEST(same_bytes(a / name, b / name));
-    r = a->request(b.port(), std::string(200, 'M'), false, {});
+    r = a->request(b.id(), std::string(200, 'M'), false, {});
     BOOST_REQUIRE(r);
     BOOST_TEST((r->kind == K::not_found));
-    BOOST_TEST(a->connected_peers() == std::vector<std::uint16_t>{b.port()});
+    BOOST_TEST(a->connected_peers() == local({b.port()}));
 }
 
 BOOST_AUTO_TEST_CASE(existing_file_is_kept_unless_overwrite) {
@@ -297,14 +382,14 @@ BOOST_AUTO_TEST_CASE(existing_file_is_kept_unless_overwrite) {
     write_file(b / "f.bin", 5000, 1);
     write_file(a / "f.bin", 100, 2);
     const std::string mine = read_file(a / "f.bin");
-    BOOST_REQUIRE((a->connect(b.port()) == p2p::Node::ConnectResult::connected));
+    BOOST_REQUIRE((a->connect(b.id()) == p2p::Node::ConnectResult::connected));
 
-    auto r = a->request(b.port(), "f.bin", false, {});
+    auto r = a->request(b.id(), "f.bin", false, {});
     BOOST_REQUIRE(r);
     BOOST_TEST((r->kind == K::exists));
     BOOST_TEST(read_file(a / "f.bin") == mine);
 
-    r = a->request(b.port(), "f.bin", true, {});
+    r = a->request(b.id(), "f.bin", true, {});
     BOOST_REQUIRE(r);
     BOOST_TEST((r->kind == K::saved));
     BOOST_TEST(same_bytes(a / "f.bin", b / "f.bin"));
@@ -313,17 +398,17 @@ BOOST_AUTO_TEST_CASE(existing_file_is_kept_unless_overwrite) {
 BOOST_AUTO_TEST_CASE(request_from_a_peer_not_connected_is_nullopt) {
     TestNode a, b;
     write_file(b / "f.bin", 10);
-    BOOST_TEST(!a->request(b.port(), "f.bin", false, {}));
-    BOOST_TEST((a->search(b.port(), "f.bin") == p2p::SearchOutcome::disconnected));
+    BOOST_TEST(!a->request(b.id(), "f.bin", false, {}));
+    BOOST_TEST((a->search(b.id(), "f.bin") == p2p::SearchOutcome::disconnected));
     BOOST_TEST(!fs::exists(a / "f.bin"));
 }
 
 BOOST_AUTO_TEST_CASE(request_of_an_unsafe_name_is_refused_by_the_node_itself) {
     // Not only the console checks names: Node::request never writes outside its folder.
     TestNode a, b;
-    BOOST_REQUIRE((a->connect(b.port()) == p2p::Node::ConnectResult::connected));
+    BOOST_REQUIRE((a->connect(b.id()) == p2p::Node::ConnectResult::connected));
     for (const char* name : {"../escape.bin", "/tmp/escape.bin", "..", "a/b"}) {
-        auto r = a->request(b.port(), name, true, {});
+        auto r = a->request(b.id(), name, true, {});
         BOOST_REQUIRE(r);
         BOOST_TEST((r->kind == p2p::DownloadOutcome::Kind::write_failed), name);
     }
@@ -341,25 +426,25 @@ BOOST_AUTO_TEST_CASE(peer_stopped_mid_search_is_reported_and_dropped) {
     auto b = std::make_unique<TestNode>();
     write_file(*b / "x.txt", 10);
     write_file(d / "x.txt", 10);
-    const std::uint16_t bp = b->port();
-    for (std::uint16_t p : {bp, c.port(), d.port()})
+    const p2p::PeerId bp = b->id();
+    for (const auto& p : {bp, c.id(), d.id()})
         BOOST_REQUIRE((a->connect(p) == p2p::Node::ConnectResult::connected));
     BOOST_REQUIRE((a->search(bp, "x.txt") == p2p::SearchOutcome::found));
 
     b->node->stop();  // the peer goes away while still in A's table
 
     // A search over all peers, as the console does it.
-    std::vector<std::pair<std::uint16_t, p2p::SearchOutcome>> results;
-    for (auto p : a->connected_peers()) results.emplace_back(p, a->search(p, "x.txt"));
+    std::vector<std::pair<p2p::PeerId, p2p::SearchOutcome>> results;
+    for (const auto& p : a->connected_peers()) results.emplace_back(p, a->search(p, "x.txt"));
     BOOST_REQUIRE(results.size() == 3u);
     BOOST_TEST((results[0].second == p2p::SearchOutcome::disconnected));
     BOOST_TEST((results[1].second == p2p::SearchOutcome::not_found));
     BOOST_TEST((results[2].second == p2p::SearchOutcome::found));
-    BOOST_TEST(a->connected_peers() == (std::vector<std::uint16_t>{c.port(), d.port()}));
+    BOOST_TEST(a->connected_peers() == local({c.port(), d.port()}));
 
     // The remaining peers still work, for search and for download.
-    BOOST_TEST((a->search(d.port(), "x.txt") == p2p::SearchOutcome::found));
-    auto r = a->request(d.port(), "x.txt", false, {});
+    BOOST_TEST((a->search(d.id(), "x.txt") == p2p::SearchOutcome::found));
+    auto r = a->request(d.id(), "x.txt", false, {});
     BOOST_REQUIRE(r);
     BOOST_TEST((r->kind == K::saved));
     b.reset();
@@ -369,16 +454,16 @@ BOOST_AUTO_TEST_CASE(peer_stopped_before_request_is_reported_and_dropped) {
     TestNode a, c;
     auto b = std::make_unique<TestNode>();
     write_file(*b / "x.txt", 10);
-    BOOST_REQUIRE((a->connect(b->port()) == p2p::Node::ConnectResult::connected));
-    BOOST_REQUIRE((a->connect(c.port()) == p2p::Node::ConnectResult::connected));
-    const std::uint16_t bp = b->port();
+    BOOST_REQUIRE((a->connect(b->id()) == p2p::Node::ConnectResult::connected));
+    BOOST_REQUIRE((a->connect(c.id()) == p2p::Node::ConnectResult::connected));
+    const p2p::PeerId bp = b->id();
     b.reset();
 
     auto r = a->request(bp, "x.txt", false, {});
     BOOST_REQUIRE(r);
     BOOST_TEST((r->kind == K::disconnected));
     BOOST_TEST(!fs::exists(a / "x.txt"));
-    BOOST_TEST(a->connected_peers() == std::vector<std::uint16_t>{c.port()});
+    BOOST_TEST(a->connected_peers() == local({c.port()}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -389,8 +474,8 @@ BOOST_AUTO_TEST_SUITE(stopping)
 BOOST_AUTO_TEST_CASE(stop_with_idle_peers_connected_is_prompt) {
     TestNode b;
     TestNode a1, a2;
-    BOOST_REQUIRE((a1->connect(b.port()) == p2p::Node::ConnectResult::connected));
-    BOOST_REQUIRE((a2->connect(b.port()) == p2p::Node::ConnectResult::connected));
+    BOOST_REQUIRE((a1->connect(b.id()) == p2p::Node::ConnectResult::connected));
+    BOOST_REQUIRE((a2->connect(b.id()) == p2p::Node::ConnectResult::connected));
     p2p::Socket raw = raw_connect(b.port());
     BOOST_REQUIRE(eventually([&] { return b->active_sessions() == 3; }));
 
@@ -401,7 +486,7 @@ BOOST_AUTO_TEST_CASE(stop_with_idle_peers_connected_is_prompt) {
     BOOST_TEST(b->active_sessions() == 0u);
     BOOST_TEST(closed_within(raw, patience));
     // The peers notice at their next use.
-    BOOST_TEST((a1->search(b.port(), "x") == p2p::SearchOutcome::disconnected));
+    BOOST_TEST((a1->search(b.id(), "x") == p2p::SearchOutcome::disconnected));
     BOOST_TEST(a1->connected_peers().empty());
     b->stop();  // idempotent
 }
@@ -424,7 +509,7 @@ BOOST_AUTO_TEST_CASE(stop_during_a_stalled_transfer_is_prompt) {
 
 BOOST_AUTO_TEST_CASE(stop_with_outgoing_connections_closes_them) {
     TestNode a, b;
-    BOOST_REQUIRE((a->connect(b.port()) == p2p::Node::ConnectResult::connected));
+    BOOST_REQUIRE((a->connect(b.id()) == p2p::Node::ConnectResult::connected));
     BOOST_REQUIRE(eventually([&] { return b->active_sessions() == 1; }));
     auto t0 = Clock::now();
     a->stop();
@@ -504,13 +589,13 @@ BOOST_AUTO_TEST_CASE(several_nodes_request_from_one_at_once) {
     std::vector<std::unique_ptr<TestNode>> nodes;
     for (int i = 0; i < n; ++i) {
         nodes.push_back(std::make_unique<TestNode>());
-        BOOST_REQUIRE(((*nodes[i])->connect(b.port()) == p2p::Node::ConnectResult::connected));
+        BOOST_REQUIRE(((*nodes[i])->connect(b.id()) == p2p::Node::ConnectResult::connected));
     }
     std::vector<K> kinds(n, K::invalid_answer);
     std::vector<std::thread> threads;
     for (int i = 0; i < n; ++i)
         threads.emplace_back([&, i] {
-            auto r = (*nodes[i])->request(b.port(), "shared.bin", false, {});
+            auto r = (*nodes[i])->request(b.id(), "shared.bin", false, {});
             if (r) kinds[i] = r->kind;
         });
     for (auto& t : threads) t.join();

@@ -11,13 +11,10 @@
 #include "p2p/transfer.hpp"
 #include "support.hpp"
 
-#include <arpa/inet.h>
 #include <csignal>
 #include <fstream>
 #include <map>
-#include <netinet/in.h>
 #include <sstream>
-#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 
@@ -75,65 +72,6 @@ std::multimap<std::string, bool> thread_signal_masks(int pid, bool& main_blocks_
     }
     return threads;
 }
-
-/// A run of consecutive ports on 127.0.0.1 that stay silent, as hosts that drop packets do:
-/// each listens with a full backlog, so a new SYN is dropped, neither accepted nor refused.
-class SilentPorts {
-public:
-    explicit SilentPorts(unsigned n) {
-        for (int attempt = 0; attempt < 100 && fds_.empty(); ++attempt) {
-            std::vector<int> run;
-            const std::uint16_t base = free_port();
-            for (unsigned i = 0; i < n && base + i <= 65535; ++i) {
-                int fd = bound(static_cast<std::uint16_t>(base + i));
-                if (fd < 0) break;
-                run.push_back(fd);
-            }
-            if (run.size() == n) {
-                fds_ = run;
-                first_ = base;
-            } else {
-                for (int fd : run) ::close(fd);
-            }
-        }
-        BOOST_REQUIRE_MESSAGE(!fds_.empty(), "no run of " << n << " free ports");
-        for (unsigned i = 0; i < n; ++i) {
-            BOOST_REQUIRE(::listen(fds_[i], 0) == 0);
-            for (int k = 0; k < 3; ++k) fill(static_cast<std::uint16_t>(first_ + i));
-        }
-    }
-    ~SilentPorts() {
-        for (int fd : fds_) ::close(fd);
-        for (int fd : fillers_) ::close(fd);
-    }
-    std::uint16_t first() const { return first_; }
-    std::uint16_t last() const { return static_cast<std::uint16_t>(first_ + fds_.size() - 1); }
-
-private:
-    static sockaddr_in address(std::uint16_t port) {
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons(port);
-        return a;
-    }
-    static int bound(std::uint16_t port) {
-        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a = address(port);
-        if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
-        ::close(fd);
-        return -1;
-    }
-    // A connection that takes the backlog's place and is never accepted.
-    void fill(std::uint16_t port) {
-        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        sockaddr_in a = address(port);
-        ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        fillers_.push_back(fd);
-    }
-    std::vector<int> fds_, fillers_;
-    std::uint16_t first_ = 0;
-};
 
 }  // namespace
 

@@ -3,18 +3,13 @@
 
 #include "p2p/node.hpp"
 #include "p2p/output.hpp"
+#include "p2p/peer_id.hpp"
 
-#include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace p2p {
-
-/// A port number / peer id as typed: 1 to 65535, decimal digits only (the console's peer ids
-/// and the program's --port, --scan-range and port prompt all follow this one rule).
-std::optional<std::uint16_t> parse_port(std::string_view text);
 
 class Console {
 public:
@@ -36,14 +31,17 @@ private:
     /// Reads the next line; false at end of input or on a wake-up.
     bool read_line(std::string& line);
     void print_usage();
-    void scan();
+    /// `scan` (the lab's range on our host) or `scan HOSTS[:PORTS]` (non-empty `targets`).
+    void scan(const std::string& targets);
     void list_peers();
     void connect(const std::string& arg);
     void disconnect(const std::string& arg);
     void search(const std::string& name);
     void request(const std::string& name, const std::string& peer_arg, bool overwrite);
-    /// Parses a peer id, printing why it is not one; 0 when invalid.
-    std::uint16_t peer_id(const std::string& arg, const std::string& usage_line);
+    /// Parses a peer id (a bare port is on our host), printing why it is not one.
+    std::optional<PeerId> peer_id(const std::string& arg, const std::string& usage_line);
+    /// A peer as the lab shows it: the port alone on our own host, host:port otherwise.
+    std::string shown(const PeerId& peer) const { return peer.display(node_.config().host); }
     bool valid_filename(const std::string& name);
 
     Node& node_;

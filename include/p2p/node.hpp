@@ -6,6 +6,7 @@
 #include "p2p/file_index.hpp"
 #include "p2p/listener.hpp"
 #include "p2p/output.hpp"
+#include "p2p/peer_id.hpp"
 #include "p2p/peer_table.hpp"
 #include "p2p/session.hpp"
 #include "p2p/session_registry.hpp"
@@ -25,7 +26,7 @@
 namespace p2p {
 
 struct NodeConfig {
-    std::string host = "127.0.0.1";
+    std::string host = "127.0.0.1";          ///< numeric IPv4 or IPv6; bound and advertised
     std::uint16_t port = 0;                  ///< 0: chosen by the OS (tests)
     boost::filesystem::path shared_dir;      ///< must exist
     std::uint16_t scan_low = 5000, scan_high = 5009;
@@ -36,11 +37,11 @@ struct NodeConfig {
     std::chrono::milliseconds probe_timeout{3000};    ///< the extension probe after connect
 };
 
-/// What a scan found, in range order. Ports whose probe never ran or was cut short are not
-/// in `probed`: a port is never reported inactive unless it refused or timed out.
+/// What a scan found, in target order. Ids whose probe never ran or was cut short are not
+/// in `probed`: an id is never reported inactive unless it refused or timed out.
 struct ScanResult {
-    std::vector<std::pair<std::uint16_t, bool>> probed;  ///< port, active
-    std::size_t not_scanned = 0;  ///< ports without a result
+    std::vector<std::pair<PeerId, bool>> probed;  ///< id, active
+    std::size_t not_scanned = 0;  ///< ids without a result
     bool interrupted = false;     ///< the exit event (quit, Ctrl-C) ended the scan
     std::string thread_error;     ///< why probe threads could not be started; empty if they could
 };
@@ -57,27 +58,33 @@ public:
     void stop();
 
     std::uint16_t port() const { return port_; }
+    /// The id this node listens on and advertises (host canonical, the bound port).
+    PeerId id() const { return {config_.host, port_}; }
     const NodeConfig& config() const { return config_; }
     const FileIndex& files() const { return *index_; }
 
     /// The exit event: set by stop() and by SIGINT; long operations check it and give up.
     std::atomic<bool>& exit_event() { return exit_; }
 
-    /// Probes every port of the scan range but our own, in parallel; results in range order.
+    /// Probes every port of the scan range on our own host but our own port (the lab's scan).
     ScanResult scan();
+    /// Probes `targets` but our own id, at most 64 at once, each within connect_timeout;
+    /// results in target order.
+    ScanResult scan(const std::vector<PeerId>& targets);
 
     enum class ConnectResult { connected, already_connected, inactive };
-    ConnectResult connect(std::uint16_t peer);
-    bool disconnect(std::uint16_t peer);
-    std::vector<std::uint16_t> connected_peers() const { return peers_.peers(); }
+    ConnectResult connect(const PeerId& peer);
+    bool disconnect(const PeerId& peer);
+    bool is_connected(const PeerId& peer) const { return peers_.contains(peer); }
+    std::vector<PeerId> connected_peers() const { return peers_.peers(); }
 
     /// Searches one connected peer; a peer that failed is dropped from the table.
-    SearchOutcome search(std::uint16_t peer, const std::string& name);
+    SearchOutcome search(const PeerId& peer, const std::string& name);
 
     /// Downloads from a connected peer (nullopt: not connected). A peer whose stream can no
     /// longer be trusted (gone, stalled, garbled) is dropped from the table. A name that is not
     /// FileIndex::is_safe_name is refused here too (write_failed), whatever the caller checked.
-    std::optional<DownloadOutcome> request(std::uint16_t peer, const std::string& name,
+    std::optional<DownloadOutcome> request(const PeerId& peer, const std::string& name,
                                            bool overwrite, const ProgressFn& progress);
 
     /// Handler threads still running (tests check that none leak).

@@ -1,11 +1,11 @@
 // Outgoing connections opened with `connect`, in the order they were made (lp prints that order).
 #pragma once
 
+#include "p2p/peer_id.hpp"
 #include "p2p/socket.hpp"
 
 #include <boost/thread/mutex.hpp>
 
-#include <cstdint>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -20,15 +20,15 @@ struct PeerConnection {
 
 class PeerTable {
 public:
-    bool contains(std::uint16_t peer) const;
+    bool contains(const PeerId& peer) const;
     /// Adds a connection; false (socket dropped) if one to `peer` already exists or the table
     /// was closed (a connect racing stop() must not leave a live connection behind).
-    bool add(std::uint16_t peer, Socket socket, bool extended);
+    bool add(const PeerId& peer, Socket socket, bool extended);
     /// Closes and forgets the connection; false if there was none.
-    bool remove(std::uint16_t peer);
+    bool remove(const PeerId& peer);
     /// The connection to `peer` (socket null if none). The console thread is its only user.
-    PeerConnection find(std::uint16_t peer) const;
-    std::vector<std::uint16_t> peers() const;
+    PeerConnection find(const PeerId& peer) const;
+    std::vector<PeerId> peers() const;
     /// Closes every connection (shutdown).
     void close_all();
 
@@ -36,7 +36,7 @@ private:
     /// Guards peers_: the console changes it; stop() (possibly another thread) closes it.
     /// Held only for map updates, never across a connect or any socket I/O.
     mutable boost::mutex mutex_;
-    std::vector<std::pair<std::uint16_t, PeerConnection>> peers_;
+    std::vector<std::pair<PeerId, PeerConnection>> peers_;
     bool closed_ = false;  ///< set by close_all()
 };
 
