@@ -31,7 +31,6 @@ Reply handle_request(const protocol::Request& request, const FileIndex& index,
         std::string digest = index.sha256(*file, cancel);
         if (digest.empty() && cancel && cancel->load()) {
             reply.abandoned = true;
-            reply.log = "no answer: the node is stopping.";
             return reply;
         }
         if (digest.empty()) {  // unreadable now: as good as absent

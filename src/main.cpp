@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
@@ -174,7 +175,22 @@ int run(int argc, char* argv[]) {
     return 0;
 }
 
+// A program started with stdin, stdout or stderr closed would hand those numbers to the first
+// descriptors it opens (the signal pipe, a socket) and then talk to them as if they were the
+// console: give each closed one /dev/null instead.
+void ensure_standard_descriptors() {
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        int null = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (null >= 0 && null != fd) {
+            ::dup2(null, fd);
+            ::close(null);
+        }
+    }
+}
+
 int main(int argc, char* argv[]) {
+    ensure_standard_descriptors();
     // Nothing should reach here; if something does, say what instead of std::terminate.
     try {
         return run(argc, argv);

@@ -98,6 +98,9 @@ ScanResult Node::scan(const std::vector<PeerId>& targets) {
             } catch (const boost::thread_resource_error& e) {
                 result.thread_error = e.code().message();
                 break;
+            } catch (const std::exception& e) {  // bad_alloc: the threads started must be joined
+                result.thread_error = e.what();
+                break;
             }
         }
         for (auto& t : threads) t.join();

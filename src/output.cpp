@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -30,8 +31,11 @@ Output::Output(int fd, bool quiet, bool interactive, Limits limits)
     // blocks the writer (so stop() can always join it), and O_NONBLOCK is not forced on the
     // description the shell shares with us. If that fails, poll() before each write of at most
     // PIPE_BUF bytes keeps the writer responsive all the same.
+    // Only a descriptor open for writing: the reopening must never make a read-only one writable.
     struct stat st {};
-    if (::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+    const int mode = ::fcntl(fd, F_GETFL);
+    const bool writable = mode >= 0 && ((mode & O_ACCMODE) == O_WRONLY || (mode & O_ACCMODE) == O_RDWR);
+    if (writable && ::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || ::isatty(fd))) {
         const std::string self = "/proc/self/fd/" + std::to_string(fd);
         int own = ::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (own >= 0) {
@@ -76,17 +80,14 @@ void Output::submit(Kind kind, const std::string& text) {
         render({kind, text});
         return;
     }
+    if (kind == Kind::server_line && queued_server_lines_ >= limits_.server_lines) {
+        ++dropped_server_lines_;
+        return;
+    }
+    // Room again, or a console line to place after them: say what is missing, where it is.
+    if (dropped_server_lines_ > 0 && kind != Kind::progress) push_drop_notices_locked();
     switch (kind) {
     case Kind::server_line:
-        if (queued_server_lines_ >= limits_.server_lines) {
-            ++dropped_server_lines_;
-            return;
-        }
-        if (dropped_server_lines_ > 0) {  // room again: say what is missing, where it is missing
-            queue_.push_back({Kind::server_line, dropped_notice(dropped_server_lines_, "server lines")});
-            ++queued_server_lines_;
-            dropped_server_lines_ = 0;
-        }
         ++queued_server_lines_;
         break;
     case Kind::progress:
@@ -107,17 +108,25 @@ void Output::submit(Kind kind, const std::string& text) {
     changed_.notify_all();
 }
 
+void Output::push_drop_notices_locked() {
+    // Counted like the lines they stand for, so the writer's accounting stays exact.
+    if (dropped_server_lines_ > 0) {
+        queue_.push_back({Kind::server_line, dropped_notice(dropped_server_lines_, "server lines")});
+        ++queued_server_lines_;
+    }
+    if (dropped_console_lines_ > 0) {
+        const std::string text = dropped_notice(dropped_console_lines_, "console lines");
+        queue_.push_back({Kind::line, text});
+        queued_console_bytes_ += text.size();
+    }
+    dropped_server_lines_ = dropped_console_lines_ = 0;
+}
+
 void Output::writer_loop() noexcept {
     boost::unique_lock<boost::mutex> lock(mutex_);
     for (;;) {
-        if (queue_.empty()) {
-            // Output flowed until the queue drained: now report what could not wait for it.
-            if (dropped_server_lines_ > 0)
-                queue_.push_back({Kind::server_line, dropped_notice(dropped_server_lines_, "server lines")});
-            if (dropped_console_lines_ > 0)
-                queue_.push_back({Kind::line, dropped_notice(dropped_console_lines_, "console lines")});
-            dropped_server_lines_ = dropped_console_lines_ = 0;
-        }
+        // Output flowed until the queue drained: now report what could not wait for it.
+        if (queue_.empty()) push_drop_notices_locked();
         if (queue_.empty()) {
             changed_.notify_all();  // flush() waits for this
             if (stopping_) return;
@@ -194,7 +203,12 @@ bool Output::write(std::string_view text) {
         } else if (errno == EAGAIN) {
             wait_writable();
         } else if (errno != EINTR) {
-            fd_failed_ = true;  // EPIPE (the reader is gone), EIO: the text has nowhere to go
+            // EPIPE (the reader is gone), ENOSPC, EIO: the text has nowhere to go. Say so once,
+            // where the user may still look, and go on without output rather than stop.
+            const std::string why = "p2p-node: stdout: " + std::string(std::strerror(errno)) +
+                                    "; console output is discarded from here on.\n";
+            [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, why.data(), why.size());
+            fd_failed_ = true;
         }
     }
     return !fd_failed_ && text.empty();
@@ -202,7 +216,7 @@ bool Output::write(std::string_view text) {
 
 bool Output::flush(std::chrono::milliseconds timeout) {
     boost::unique_lock<boost::mutex> lock(mutex_);
-    if (stream_ || !writer_.joinable()) return true;
+    if (stream_ || stopped_) return true;
     return changed_.wait_for(lock, boost::chrono::milliseconds(timeout.count()), [this] {
         return queue_.empty() && !writing_;
     });

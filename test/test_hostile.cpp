@@ -581,7 +581,8 @@ BOOST_AUTO_TEST_CASE(flood_past_max_peers, *utf::timeout(60)) {
             s = dial(node.port);
             std::string got = exchange(s, srch, found.size());
             if (got == found) return true;
-            if (got != busy || Clock::now() > deadline) return false;
+            // Only found.size() bytes were read: a busy answer shows as its first 19 bytes.
+            if (got != busy.substr(0, found.size()) || Clock::now() > deadline) return false;
             std::this_thread::sleep_for(50ms);  // a closed session not finished yet
         }
     };
@@ -651,7 +652,7 @@ BOOST_AUTO_TEST_CASE(idle_and_stalled_peers, *utf::timeout(60)) {
     BOOST_TEST(node.child.wait_for_at(0, "All sockets closed. Exiting program.") != std::string::npos);
     const auto quit_ms = std::chrono::duration_cast<ms>(Clock::now() - t_quit).count();
     BOOST_TEST_MESSAGE("quit with a stalled reader took " << quit_ms << " ms");
-    BOOST_TEST(quit_ms < 2000);
+    BOOST_TEST(quit_ms < 10000);  // prompt against the 30 s send timeout, under any sanitizer
     BOOST_TEST(node.child.wait_exit() == 0);
 }
 

@@ -11,7 +11,9 @@
 #include <chrono>
 #include <fcntl.h>
 #include <poll.h>
+#include <memory>
 #include <regex>
+#include <sys/socket.h>
 #include <string>
 #include <unistd.h>
 
@@ -148,11 +150,34 @@ BOOST_AUTO_TEST_CASE(a_reader_that_stalls_never_blocks_server_lines_and_drops_ar
     BOOST_TEST(delivered + dropped == total);
     BOOST_TEST(got.substr(got.size() - 25).find(" server lines dropped)\n") != std::string::npos,
                "the last drops are reported last");
+    // And once the reader is back, server lines flow again, none dropped.
+    out.server_line("after the stall");
+    BOOST_TEST(pipe.read_until("after the stall\n").find("dropped") == std::string::npos);
     for (int i = 0; i < total / 1000; ++i)
         BOOST_TEST(got.find("console " + std::to_string(i) + "\n") != std::string::npos, "lost console " << i);
     // Order is kept for what was delivered: console 1 after server 0, console 4 last of them.
     BOOST_TEST(got.find("server 0 ") < got.find("console 1\n"));
     BOOST_TEST(got.find("console 3\n") < got.find("console 4\n"));
+}
+
+// A socket as stdout is not reopened: the writer waits in poll() before each write instead.
+BOOST_AUTO_TEST_CASE(a_stalled_socket_never_blocks_the_writer_either) {
+    int sv[2];
+    BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    Output::Limits limits;
+    limits.server_lines = 16;
+    auto out = std::make_unique<Output>(sv[0], false, false, limits);
+    out->line("first");
+    for (int i = 0; i < 20000; ++i) out->server_line("server " + std::to_string(i) + std::string(100, 'z'));
+    const auto t0 = Clock::now();
+    out->stop(300ms);  // the reader never read: the socket buffer is full
+    BOOST_TEST(seconds_since(t0) < 10.0);
+    out.reset();
+    char buf[16] = {};
+    BOOST_TEST(::read(sv[1], buf, 6) == 6);
+    BOOST_TEST(std::string(buf) == "first\n");
+    ::close(sv[0]);
+    ::close(sv[1]);
 }
 
 BOOST_AUTO_TEST_CASE(stop_returns_by_its_deadline_while_the_reader_is_stalled) {

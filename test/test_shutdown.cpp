@@ -155,6 +155,18 @@ BOOST_AUTO_TEST_CASE(ctrl_c_during_a_scan_reports_only_the_probed_ports) {
     BOOST_TEST(count(out, " is active.") == 0u);
 }
 
+// The probe's connect itself gives up on the exit event: not only the batches after it.
+BOOST_AUTO_TEST_CASE(a_connect_to_a_silent_host_ends_on_cancel) {
+    SilentPorts silent(1);
+    std::atomic<bool> cancel{false};
+    SetLater interrupt(cancel, std::chrono::milliseconds(200));
+    const auto t0 = Clock::now();
+    std::error_code ec;
+    Socket s = Socket::connect("127.0.0.1", silent.first(), std::chrono::seconds(60), ec, &cancel);
+    BOOST_TEST((ec == std::errc::operation_canceled), ec.message());
+    BOOST_TEST(seconds_since(t0) < 10.0);  // not the 60 s timeout
+}
+
 // In-process: stop() while a session hashes a huge file for XREQ.
 BOOST_AUTO_TEST_CASE(stop_during_xreq_hashing_closes_without_an_answer) {
     TempDir dir;

@@ -73,6 +73,8 @@ private:
     };
 
     void submit(Kind kind, const std::string& text);
+    /// Queues "(N server lines dropped)" / "(N console lines dropped)" for what was dropped.
+    void push_drop_notices_locked();
     /// Writes one item to the terminal state machine (prompt, progress line) and the sink.
     void render(const Item& item);
     bool write(std::string_view text);
