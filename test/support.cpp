@@ -10,6 +10,7 @@
 #include <fstream>
 #include <netinet/in.h>
 #include <poll.h>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -118,6 +119,11 @@ sockaddr_in loopback(std::uint16_t port) {
     return a;
 }
 
+unsigned random_below(unsigned n) {
+    static std::mt19937 rng(std::random_device{}());
+    return std::uniform_int_distribution<unsigned>(0, n - 1)(rng);
+}
+
 int bound_to(std::uint16_t port) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a = loopback(port);
@@ -131,8 +137,10 @@ int bound_to(std::uint16_t port) {
 SilentPorts::SilentPorts(unsigned n) {
     for (int attempt = 0; attempt < 100 && fds_.empty(); ++attempt) {
         std::vector<int> run;
-        const std::uint16_t base = free_port();
-        for (unsigned i = 0; i < n && base + i <= 65535; ++i) {
+        // Below the ephemeral range (32768 and up): there, the many connections of a test run
+        // and their TIME_WAIT leave few long runs of free ports, and new ones appear all the time.
+        const std::uint16_t base = static_cast<std::uint16_t>(12000 + random_below(20000 - n));
+        for (unsigned i = 0; i < n; ++i) {
             int fd = bound_to(static_cast<std::uint16_t>(base + i));
             if (fd < 0) break;
             run.push_back(fd);
