@@ -1,0 +1,153 @@
+#include "p2p/known_peers.hpp"
+
+#include <boost/thread/lock_guard.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace p2p {
+namespace {
+
+std::int64_t to_unix(KnownPeers::Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+KnownPeers::Clock::time_point from_unix(std::int64_t s) {
+    return KnownPeers::Clock::time_point(std::chrono::seconds(s));
+}
+
+}  // namespace
+
+bool KnownPeers::seen(const PeerId& id, Clock::time_point when) {
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    auto it = peers_.find(id);
+    if (it != peers_.end()) {
+        it->second = std::max(it->second, when);
+        return true;
+    }
+    peers_.emplace(id, when);
+    evict_locked();
+    return peers_.count(id) > 0;
+}
+
+void KnownPeers::evict_locked() {
+    while (peers_.size() > cap_) {
+        auto oldest = std::min_element(peers_.begin(), peers_.end(),
+                                       [](const auto& a, const auto& b) { return a.second < b.second; });
+        peers_.erase(oldest);
+    }
+}
+
+void KnownPeers::forget(const PeerId& id) {
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    peers_.erase(id);
+}
+
+std::size_t KnownPeers::expire(Clock::time_point now) {
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    std::size_t n = 0;
+    for (auto it = peers_.begin(); it != peers_.end();) {
+        if (now - it->second > max_age_) {
+            it = peers_.erase(it);
+            ++n;
+        } else {
+            ++it;
+        }
+    }
+    return n;
+}
+
+bool KnownPeers::contains(const PeerId& id) const {
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    return peers_.count(id) > 0;
+}
+
+std::size_t KnownPeers::size() const {
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    return peers_.size();
+}
+
+std::vector<KnownPeers::Entry> KnownPeers::list() const {
+    std::vector<Entry> out;
+    {
+        boost::lock_guard<boost::mutex> lock(mutex_);
+        for (const auto& [id, when] : peers_) out.push_back({id, when});
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Entry& a, const Entry& b) { return a.last_seen > b.last_seen; });
+    return out;
+}
+
+bool KnownPeers::load(const boost::filesystem::path& file, std::string& error, std::size_t* skipped) {
+    if (skipped) *skipped = 0;
+    std::ifstream in(file.string());
+    if (!in) {
+        if (errno == ENOENT) {
+            boost::lock_guard<boost::mutex> lock(mutex_);
+            peers_.clear();
+            return true;
+        }
+        error = "cannot read " + file.string() + ": " + std::strerror(errno);
+        return false;
+    }
+    std::map<PeerId, Clock::time_point> loaded;
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        std::string id_text, extra;
+        std::int64_t when = 0;
+        std::string why;
+        if (!(words >> id_text >> when) || (words >> extra)) {
+            if (skipped && !line.empty()) ++*skipped;
+            continue;
+        }
+        // The host is always written out: no "own host" applies to a saved id.
+        auto id = id_text.find(':') == std::string::npos ? std::nullopt
+                                                         : parse_peer_id(id_text, "", why);
+        if (!id) {
+            if (skipped) ++*skipped;
+            continue;
+        }
+        auto& slot = loaded[*id];
+        slot = std::max(slot, from_unix(when));
+    }
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    peers_ = std::move(loaded);
+    evict_locked();
+    return true;
+}
+
+bool KnownPeers::save(const boost::filesystem::path& file, std::string& error) const {
+    std::string text;
+    for (const auto& e : list()) text += e.id.to_string() + ' ' + std::to_string(to_unix(e.last_seen)) + '\n';
+    const std::string tmp = file.string() + ".tmp";
+    auto fail = [&](const std::string& what) {
+        error = what + " " + tmp + ": " + std::strerror(errno);
+        ::unlink(tmp.c_str());
+        return false;
+    };
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return fail("cannot create");
+    for (std::size_t off = 0; off < text.size();) {
+        ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ::close(fd);
+            return fail("cannot write");
+        }
+        off += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        ::close(fd);
+        return fail("cannot sync");
+    }
+    if (::close(fd) != 0) return fail("cannot close");
+    if (::rename(tmp.c_str(), file.c_str()) != 0) return fail("cannot rename");
+    return true;
+}
+
+}  // namespace p2p
