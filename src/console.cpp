@@ -4,6 +4,7 @@
 #include "p2p/protocol.hpp"
 #include "p2p/scan_targets.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -148,6 +149,8 @@ bool Console::dispatch(const std::string& line) {
         args <= 1 ? scan(args ? w[1] : "") : out_.line(scan_usage);
     } else if (cmd == "lp") {
         args == 0 ? list_peers() : out_.line("Usage: lp");
+    } else if (cmd == "peers") {
+        args == 0 ? list_known_peers() : out_.line("Usage: peers");
     } else if (cmd == "connect") {
         args == 1 ? connect(w[1]) : out_.line(connect_usage);
     } else if (cmd == "disconnect") {
@@ -208,6 +211,21 @@ void Console::scan(const std::string& targets) {
                   std::to_string(r.not_scanned) + what + " not scanned.");
     else if (r.interrupted)
         out_.line("Scan interrupted.");
+}
+
+void Console::list_known_peers() {
+    const auto known = node_.known_peers();
+    if (known.empty()) {
+        out_.line("No known peers.");
+        return;
+    }
+    out_.line("Known peers (" + std::to_string(known.size()) + "):");
+    const auto now = KnownPeers::Clock::now();
+    for (const auto& e : known) {
+        const auto ago = std::chrono::duration_cast<std::chrono::seconds>(now - e.last_seen).count();
+        out_.line(e.id.to_string() + (node_.is_connected(e.id) ? "  connected" : "  -") +
+                  "  last seen " + std::to_string(std::max<long long>(ago, 0)) + " s ago");
+    }
 }
 
 void Console::list_peers() {

@@ -63,6 +63,15 @@ bool read_stdin_line(std::string& line) {
     }
 }
 
+// True when one folder is the other or lies inside it (links resolved as far as they exist).
+bool nested(const boost::filesystem::path& a, const boost::filesystem::path& b) {
+    boost::system::error_code ec, ec2;
+    const std::string ca = boost::filesystem::weakly_canonical(boost::filesystem::absolute(a), ec).string() + "/";
+    const std::string cb = boost::filesystem::weakly_canonical(boost::filesystem::absolute(b), ec2).string() + "/";
+    if (ec || ec2) return true;  // cannot tell: refuse rather than risk serving the state
+    return ca.compare(0, cb.size(), cb) == 0 || cb.compare(0, ca.size(), ca) == 0;
+}
+
 bool ask_port(std::uint16_t& port) {
     for (;;) {
         std::cout << "Enter your port (e.g., 5000, 5001, etc.): " << std::flush;
@@ -77,7 +86,7 @@ bool ask_port(std::uint16_t& port) {
 }  // namespace
 
 int run(int argc, char* argv[]) {
-    std::string port_text, shared, scan_range;
+    std::string port_text, shared, state, scan_range;
     p2p::NodeConfig config;
     // Signed on purpose: program_options would wrap "-1" into a huge unsigned value.
     long long idle_seconds = 300, max_peers = 64;
@@ -90,6 +99,9 @@ int run(int argc, char* argv[]) {
         ("host", po::value(&config.host)->default_value("127.0.0.1"),
          "numeric IPv4 or IPv6 address to listen on and advertise; a bare peer port means this host")
         ("shared", po::value(&shared), "shared folder (default: shared/<port>, created if missing)")
+        ("state", po::value(&state),
+         "the node's own files, never served: the known-peer list (default: state/<port>; "
+         "with --port 0 none unless given)")
         ("scan-range", po::value(&scan_range)->default_value("5000-5009"), "ports probed by scan, LO-HI")
         ("max-peers", po::value(&max_peers)->default_value(64),
          "handler threads at most; more peers get a short 'busy' answer")
@@ -153,6 +165,29 @@ int run(int argc, char* argv[]) {
         return 1;
     }
 
+    std::string state_note;  // printed once the console is up
+    if (!state.empty() || config.port != 0) {
+        config.state_dir = state.empty() ? boost::filesystem::path("state") / std::to_string(config.port)
+                                         : boost::filesystem::path(state);
+        // Nothing in the state folder may ever be served, and a download must never land in it.
+        if (nested(config.state_dir, config.shared_dir)) {
+            if (!state.empty())
+                return fail("the state folder " + config.state_dir.string() + " and the shared folder " +
+                            config.shared_dir.string() + " must not contain one another");
+            state_note = "Known peers are not kept: the default state folder " +
+                         config.state_dir.string() + " would be inside the shared folder; use --state DIR.";
+            config.state_dir.clear();
+        }
+    }
+    if (!config.state_dir.empty()) {
+        boost::filesystem::create_directories(config.state_dir, fec);
+        if (!boost::filesystem::is_directory(config.state_dir)) {
+            std::cerr << "p2p-node: cannot use state folder " << config.state_dir.string() << ": "
+                      << (fec ? fec.message() : "not a directory") << '\n';
+            return 1;
+        }
+    }
+
     install_signal_handlers();
     std::cout.flush();  // the port prompt; from here on only `output` writes to stdout
     p2p::Output output(STDOUT_FILENO, vm.count("quiet") > 0, ::isatty(STDOUT_FILENO) == 1);
@@ -165,6 +200,7 @@ int run(int argc, char* argv[]) {
                   << ec.message() << '\n';
         return 1;
     }
+    if (!state_note.empty()) output.line(state_note);
     p2p::Console console(node, output, STDIN_FILENO, g_wake_pipe[0]);
     console.run();
     node.stop();

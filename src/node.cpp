@@ -12,7 +12,8 @@ namespace p2p {
 Node::Node(NodeConfig config, Output& output)
     : config_(std::move(config)), output_(output),
       index_(std::make_unique<FileIndex>(config_.shared_dir)),
-      sessions_(config_.max_sessions) {
+      sessions_(config_.max_sessions),
+      known_(config_.known_peers_cap, config_.known_peer_max_age) {
     // One spelling per host, so our own id and a peer's compare equal ("::0:1" is "::1").
     std::string ignored;
     if (auto host = parse_host(config_.host, ignored)) config_.host = *host;
@@ -35,6 +36,31 @@ void Node::start(std::error_code& ec) {
     }
     // A console line, printed even with --quiet: with --port 0 it is how a caller learns the port.
     output_.line("Node listening on " + id().to_string());
+    if (config_.state_dir.empty()) return;
+    std::string error;
+    std::size_t skipped = 0;
+    if (!known_.load(known_peers_file(), error, &skipped))
+        output_.line("Known peers not loaded: " + error + ".");
+    else if (skipped > 0)
+        output_.line("Known peers: " + std::to_string(skipped) + " unreadable line(s) in " +
+                     known_peers_file().string() + " skipped.");
+    known_.expire();
+}
+
+void Node::remember(const PeerId& peer) {
+    known_.seen(peer);
+    save_known_peers();
+}
+
+void Node::save_known_peers() {
+    if (config_.state_dir.empty()) return;
+    std::string error;
+    if (!known_.save(known_peers_file(), error)) output_.line("Known peers not saved: " + error + ".");
+}
+
+std::vector<KnownPeers::Entry> Node::known_peers() {
+    if (known_.expire() > 0) save_known_peers();
+    return known_.list();
 }
 
 void Node::on_accept(Socket socket, std::uint16_t peer_port) {
@@ -62,6 +88,8 @@ void Node::stop() {
     sessions_.join_all();
     if (listener_) listener_->join();
     peers_.close_all();
+    known_.expire();
+    save_known_peers();
 }
 
 ScanResult Node::scan() {
@@ -108,7 +136,9 @@ ScanResult Node::scan(const std::vector<PeerId>& targets) {
     for (std::size_t i = 0; i < ids.size(); ++i) {
         if (probes[i] == Probe::not_probed) ++result.not_scanned;
         else result.probed.emplace_back(ids[i], probes[i] == Probe::active);
+        if (probes[i] == Probe::active) known_.seen(ids[i]);
     }
+    save_known_peers();
     result.interrupted = exit_.load() && result.not_scanned > 0;
     return result;
 }
@@ -124,6 +154,7 @@ Node::ConnectResult Node::connect(const PeerId& peer) {
     SearchOutcome probe = probe_extension(s, probe_limits);
     if (probe != SearchOutcome::found && probe != SearchOutcome::not_found)
         return ConnectResult::inactive;
+    remember(peer);
     return peers_.add(peer, std::move(s), probe == SearchOutcome::found)
                ? ConnectResult::connected : ConnectResult::already_connected;
 }

@@ -8,6 +8,7 @@
 #include "support.hpp"
 
 #include <csignal>
+#include <fstream>
 #include <regex>
 #include <string>
 #include <vector>
@@ -907,6 +908,65 @@ BOOST_AUTO_TEST_CASE(peer_with_an_invalid_answer_is_dropped) {
                                  " sent an invalid answer; disconnected.\n");
     BOOST_TEST(a.command("lp") == "List connected peers:\nNode " + a.pid() + " has no connected peers.\n");
     BOOST_TEST(a.finish() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================================
+BOOST_AUTO_TEST_SUITE(known_peers)
+
+BOOST_AUTO_TEST_CASE(the_peer_list_is_kept_in_the_state_folder_across_a_restart) {
+    TempDir state;
+    Program b;
+    {
+        Program a({"--state", state.path().string()});
+        BOOST_TEST(a.command("peers") == "No known peers.\n");
+        BOOST_TEST(a.command("connect " + b.pid()) == connect_lines(b.port()));
+        const std::string listed = a.command("peers");
+        BOOST_TEST(std::regex_match(listed, std::regex(
+            "Known peers \\(1\\):\n127\\.0\\.0\\.1:" + b.pid() + "  connected  last seen [0-9]+ s ago\n")),
+            listed);
+        BOOST_TEST(a.finish() == 0);
+    }
+    // Written atomically: the list, and no temporary file left behind.
+    const std::string saved = read_file(state / "known_peers");
+    BOOST_TEST(saved.rfind("127.0.0.1:" + b.pid() + " ", 0) == 0u, saved);
+    BOOST_TEST(!fs::exists(state / "known_peers.tmp"));
+
+    Program again({"--state", state.path().string()});
+    const std::string listed = again.command("peers");
+    BOOST_TEST(std::regex_match(listed, std::regex(
+        "Known peers \\(1\\):\n127\\.0\\.0\\.1:" + b.pid() + "  -  last seen [0-9]+ s ago\n")), listed);
+    BOOST_TEST(again.finish() == 0);
+    BOOST_TEST(b.finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(peers_unseen_for_a_week_are_aged_out_and_bad_lines_skipped) {
+    TempDir state;
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count();
+    std::ofstream(( state / "known_peers").string())
+        << "10.0.0.7:5000 " << now - 60 << "\n"
+        << "10.0.0.8:5000 " << now - 8 * 24 * 3600 << "\n"  // beyond the 7-day age
+        << "not a peer line\n";
+    Program a({"--state", state.path().string()});
+    BOOST_TEST(a.output().find("Known peers: 1 unreadable line(s) in ") != std::string::npos, a.output());
+    const std::string listed = a.command("peers");
+    BOOST_TEST(listed.find("10.0.0.7:5000  -  last seen ") != std::string::npos, listed);
+    BOOST_TEST(listed.find("10.0.0.8") == std::string::npos, listed);
+    BOOST_TEST(a.finish() == 0);
+    BOOST_TEST(read_file(state / "known_peers").find("10.0.0.8") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_state_folder_inside_the_shared_folder_is_refused) {
+    TempDir dir;
+    for (const auto& state : {dir / "shared" / "state", dir / "shared", dir.path()}) {
+        Child c({node_binary().string(), "--port", "0", "--shared", (dir / "shared").string(),
+                 "--state", state.string()}, dir.path());
+        BOOST_TEST(c.wait_exit() == 2);
+        BOOST_TEST(c.output().find("must not contain one another") != std::string::npos, c.output());
+    }
+    BOOST_TEST(!fs::exists(dir / "shared" / "state"));  // refused before anything was created
 }
 
 BOOST_AUTO_TEST_SUITE_END()

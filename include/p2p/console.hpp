@@ -34,6 +34,8 @@ private:
     /// `scan` (the lab's range on our host) or `scan HOSTS[:PORTS]` (non-empty `targets`).
     void scan(const std::string& targets);
     void list_peers();
+    /// `peers`: every known peer, connected or not, and when it last answered.
+    void list_known_peers();
     void connect(const std::string& arg);
     void disconnect(const std::string& arg);
     void search(const std::string& name);

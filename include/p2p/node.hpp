@@ -4,6 +4,7 @@
 
 #include "p2p/client.hpp"
 #include "p2p/file_index.hpp"
+#include "p2p/known_peers.hpp"
 #include "p2p/listener.hpp"
 #include "p2p/output.hpp"
 #include "p2p/peer_id.hpp"
@@ -35,6 +36,10 @@ struct NodeConfig {
     std::chrono::milliseconds connect_timeout{1000};  ///< the lab's 1 s scan timeout
     std::chrono::milliseconds stall_timeout{30000};   ///< a silent peer during sf/request
     std::chrono::milliseconds probe_timeout{3000};    ///< the extension probe after connect
+    /// The node's own files, never served: the known-peer list. Empty: nothing is kept.
+    boost::filesystem::path state_dir;
+    std::size_t known_peers_cap = 1024;                      ///< peers remembered at most
+    std::chrono::seconds known_peer_max_age{7 * 24 * 3600};  ///< unseen this long: forgotten
 };
 
 /// What a scan found, in target order. Ids whose probe never ran or was cut short are not
@@ -87,12 +92,20 @@ public:
     std::optional<DownloadOutcome> request(const PeerId& peer, const std::string& name,
                                            bool overwrite, const ProgressFn& progress);
 
+    /// Every known peer (connected or not), most recently seen first; aged-out ones are
+    /// forgotten first.
+    std::vector<KnownPeers::Entry> known_peers();
+
     /// Handler threads still running (tests check that none leak).
     std::size_t active_sessions() const { return sessions_.active(); }
 
 private:
     void on_accept(Socket socket, std::uint16_t peer_port);
     ReadLimits read_limits() const { return {config_.stall_timeout, &exit_}; }
+    /// A peer answered: it is known from now on, and the list on disk says so.
+    void remember(const PeerId& peer);
+    void save_known_peers();
+    boost::filesystem::path known_peers_file() const { return config_.state_dir / "known_peers"; }
 
     NodeConfig config_;
     Output& output_;
@@ -101,6 +114,8 @@ private:
     std::uint16_t port_ = 0;
     SessionRegistry sessions_;
     PeerTable peers_;
+    /// Changed and saved by the console thread (connect, scan, request) and by stop().
+    KnownPeers known_;
     std::unique_ptr<Listener> listener_;
     /// Makes stop() run once, and a concurrent second caller (a destructor, a test) wait for
     /// the first to finish instead of returning while sessions still run. Held across joins:
