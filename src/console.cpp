@@ -1,13 +1,16 @@
 #include "p2p/console.hpp"
 
 #include "p2p/file_index.hpp"
+#include "p2p/line_editor.hpp"
 #include "p2p/protocol.hpp"
 #include "p2p/scan_targets.hpp"
 
 #include <algorithm>
+#include <set>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <poll.h>
 #include <sstream>
 #include <unistd.h>
@@ -68,6 +71,10 @@ private:
 Console::Console(Node& node, Output& output, int input_fd, int wake_fd)
     : node_(node), out_(output), input_fd_(input_fd), wake_fd_(wake_fd) {}
 
+Console::~Console() {
+    if (editor_) out_.hand_prompt_to(-1);  // before the editor closes the doorbell
+}
+
 const std::vector<std::string>& Console::usage() {
     static const std::vector<std::string> lines = {
         "help / ?: Show usage of all commands.",
@@ -89,15 +96,90 @@ void Console::print_usage() {
 }
 
 void Console::run() {
+    // A terminal on both sides: lines are edited, recalled and completed (docs/architecture.md).
+    if (::isatty(input_fd_) == 1 && out_.interactive()) {
+        const auto& state = node_.config().state_dir;
+        try {
+            editor_ = std::make_unique<LineEditor>(
+                input_fd_, state.empty() ? state : state / "history",
+                [this](const std::string& before, const std::string& word) { return completions(before, word); });
+            out_.hand_prompt_to(editor_->doorbell_write_fd());
+        } catch (const std::exception&) {
+            editor_.reset();  // no pipe: plain reading, as from a pipe
+        }
+    }
     print_usage();
     std::string line;
     do {
         out_.prompt();
         if (!read_line(line)) break;
     } while (execute(line));
+    if (editor_) {
+        const bool mid_line = editor_->editing();
+        out_.hand_prompt_to(-1);
+        editor_.reset();  // the terminal's own mode back, the history saved
+        if (mid_line) out_.line("");  // Ctrl-C at the prompt: the exit line on a line of its own
+    }
+}
+
+std::vector<std::string> Console::completions(const std::string& before_word, const std::string& word) {
+    // Every command dispatch() knows.
+    static const std::vector<std::string> commands = {
+        "connect", "disconnect", "help", "lp", "peers", "quit", "request", "scan", "search", "sf",
+        "topology"};
+    auto starts = [&word](const std::string& s) { return s.compare(0, word.size(), word) == 0; };
+    const auto w = split(before_word);
+    std::vector<std::string> out;
+    if (w.empty()) {
+        std::copy_if(commands.begin(), commands.end(), std::back_inserter(out), starts);
+        return out;
+    }
+    const bool peer_goes_here = ((w[0] == "connect" || w[0] == "disconnect") && w.size() == 1) ||
+                                (w[0] == "request" && w.size() == (w.size() > 1 && w[1] == "-f" ? 3u : 2u));
+    if (!peer_goes_here) return out;
+    std::vector<PeerId> peers = node_.connected_peers();
+    for (const auto& e : node_.known_peers()) peers.push_back(e.id);
+    std::set<std::string> ids;
+    for (const auto& p : peers) {
+        // As the console shows it (a bare port on our host), or host:port if that is what is typed.
+        if (starts(shown(p))) ids.insert(shown(p));
+        else if (starts(p.to_string())) ids.insert(p.to_string());
+    }
+    out.assign(ids.begin(), ids.end());
+    return out;
+}
+
+bool Console::read_edited_line(std::string& line) {
+    for (;;) {
+        // The doorbell (the writer reached the prompt, or printed over the line), the terminal
+        // while a line is edited, and the signal pipe; a negative descriptor is not polled.
+        pollfd fds[3] = {{editor_->doorbell_fd(), POLLIN, 0},
+                         {editor_->editing() ? input_fd_ : -1, POLLIN, 0},
+                         {wake_fd_, POLLIN, 0}};
+        if (::poll(fds, 3, -1) < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        if (fds[2].revents) return false;
+        if (fds[0].revents) {
+            editor_->drain_doorbell();
+            if (out_.take_prompt_due()) editor_->show_prompt(">:");
+            else editor_->redisplay();
+        }
+        if (fds[1].revents & POLLIN) {
+            switch (editor_->feed(line)) {
+            case LineEditor::Fed::line: return true;
+            case LineEditor::Fed::end: return false;
+            case LineEditor::Fed::more: break;
+            }
+        } else if (fds[1].revents) {
+            return false;  // the terminal is gone
+        }
+    }
 }
 
 bool Console::read_line(std::string& line) {
+    if (editor_) return read_edited_line(line);
     for (;;) {
         auto nl = pending_.find('\n');
         if (nl != std::string::npos) {

@@ -73,6 +73,11 @@ void Output::progress(const std::string& text) {
 
 void Output::end_progress() { submit(Kind::end_progress, {}); }
 
+void Output::hand_prompt_to(int doorbell_fd) {
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    doorbell_fd_ = doorbell_fd;
+}
+
 void Output::submit(Kind kind, const std::string& text) {
     boost::lock_guard<boost::mutex> lock(mutex_);
     if (stopped_) return;
@@ -135,6 +140,7 @@ void Output::writer_loop() noexcept {
         }
         Item item = std::move(queue_.front());
         queue_.pop_front();
+        editor_ = doorbell_fd_ >= 0;
         if (item.kind == Kind::server_line) --queued_server_lines_;
         else if (item.kind != Kind::progress) queued_console_bytes_ -= std::min(queued_console_bytes_, item.text.size());
         writing_ = true;
@@ -146,6 +152,11 @@ void Output::writer_loop() noexcept {
         }
         lock.lock();
         writing_ = false;
+        if (ring_ && doorbell_fd_ >= 0) {  // under the lock: hand_prompt_to(-1) then closes it safely
+            char c = 1;
+            [[maybe_unused]] ssize_t n = ::write(doorbell_fd_, &c, 1);  // non-blocking; full is rung
+        }
+        ring_ = false;
     }
 }
 
@@ -165,13 +176,24 @@ void Output::render(const Item& item) {
         break;
     case Kind::server_line:
         finish_progress();
+        // A line editor's line is erased, the server line takes its place, and the editor
+        // draws prompt and line again below it (the main thread owns the editor).
+        if (prompt_shown_ && interactive_ && editor_) out += "\r\x1b[K";
         out += item.text + '\n';
         // As in the lab, the line lands after ">:"; on a terminal the prompt is shown again.
-        if (prompt_shown_ && interactive_) out += ">:";
+        if (prompt_shown_ && interactive_) {
+            if (editor_) ring_ = true;
+            else out += ">:";
+        }
         break;
     case Kind::prompt:
         finish_progress();
-        out += ">:";
+        if (editor_) {  // the editor draws it, now that everything before it is written
+            prompt_due_.store(true);
+            ring_ = true;
+        } else {
+            out += ">:";
+        }
         prompt_shown_ = true;
         break;
     case Kind::progress:

@@ -24,4 +24,4 @@ ensure_packages() {
 
 # What building the node needs.
 BUILD_PACKAGES=(g++ libboost-tools-dev libboost-thread-dev libboost-chrono-dev libboost-filesystem-dev
-                libboost-program-options-dev libboost-test-dev libssl-dev)
+                libboost-program-options-dev libboost-test-dev libssl-dev libedit-dev)

@@ -5,16 +5,20 @@
 #include "p2p/output.hpp"
 #include "p2p/peer_id.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace p2p {
 
+class LineEditor;
+
 class Console {
 public:
     /// Reads commands from `input_fd`; a byte on `wake_fd` (the signal pipe) ends the loop.
     Console(Node& node, Output& output, int input_fd, int wake_fd = -1);
+    ~Console();
 
     /// Prints the usage, then runs commands until quit, end of input or a wake-up.
     void run();
@@ -25,11 +29,17 @@ public:
     /// The eight usage lines of the lab.
     static const std::vector<std::string>& usage();
 
+    /// Tab completion: the words starting with `word` that may follow `before_word` (the line
+    /// before it): a command name first, then a peer id (known or connected) where one goes.
+    std::vector<std::string> completions(const std::string& before_word, const std::string& word);
+
 private:
     /// execute() without the catch-all.
     bool dispatch(const std::string& line);
     /// Reads the next line; false at end of input or on a wake-up.
     bool read_line(std::string& line);
+    /// read_line() through the line editor (input and output on a terminal).
+    bool read_edited_line(std::string& line);
     void print_usage();
     /// `scan` (the lab's range on our host) or `scan HOSTS[:PORTS]` (non-empty `targets`).
     void scan(const std::string& targets);
@@ -52,6 +62,7 @@ private:
     int wake_fd_;
     std::string pending_;  ///< input bytes after the last complete line
     bool eof_ = false;
+    std::unique_ptr<LineEditor> editor_;  ///< only while run() reads a terminal
 };
 
 }  // namespace p2p

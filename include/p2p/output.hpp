@@ -59,6 +59,16 @@ public:
 
     bool interactive() const { return interactive_; }
 
+    /// A line editor on the main thread draws the prompt and the line being typed (-1: none,
+    /// the writer prints ">:" itself). With one, the writer prints no ">:": it writes a byte to
+    /// `doorbell_fd` when the prompt is due (take_prompt_due() is then true once), and after a
+    /// server line that it printed over the edited line (erased first with "\r\x1b[K"), so
+    /// the editor draws the line again below it. Once this returns, the old descriptor is
+    /// never written again.
+    void hand_prompt_to(int doorbell_fd);
+    /// True once for each prompt the writer reached while a line editor draws it.
+    bool take_prompt_due() { return prompt_due_.exchange(false); }
+
     /// Waits until everything queued so far is written, for at most `timeout`; false if not.
     bool flush(std::chrono::milliseconds timeout);
     /// Flushes for at most `timeout`, then ends and joins the writer thread; text given
@@ -101,10 +111,14 @@ private:
     bool writing_ = false;   ///< the writer holds an item it took from the queue
     bool stopping_ = false;
     bool stopped_ = false;
+    int doorbell_fd_ = -1;   ///< hand_prompt_to(); rung by the writer with mutex_ held
+    std::atomic<bool> prompt_due_{false};
 
     // Touched by render() only: the writer thread, or the caller under mutex_ in direct mode.
     bool prompt_shown_ = false;    ///< ">:" is the last thing on screen
     bool progress_shown_ = false;  ///< a progress line is open (no newline yet)
+    bool editor_ = false;          ///< a line editor draws the prompt (copied from doorbell_fd_)
+    bool ring_ = false;            ///< the editor must draw the prompt or the line again
 
     boost::thread writer_;  ///< last: started once everything above is ready
 };
