@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <iterator>
 #include <poll.h>
+#include <fstream>
 #include <sstream>
 #include <unistd.h>
 
@@ -22,6 +23,9 @@ constexpr const char* connect_usage = "Usage: connect <peer_id>";
 constexpr const char* disconnect_usage = "Usage: disconnect <peer_id>";
 constexpr const char* sf_usage = "Usage: sf <filename>";
 constexpr const char* request_usage = "Usage: request <filename> <peer_id>";
+constexpr const char* search_usage = "Usage: search <filename> [ttl]   (ttl 1 to 15, default 7)";
+// How long `search` waits for hits (Ctrl-C ends it at once).
+constexpr std::chrono::milliseconds search_wait{3000};
 constexpr const char* scan_usage = "Usage: scan [HOSTS[:PORTS]]";
 
 std::vector<std::string> split(const std::string& line) {
@@ -233,6 +237,10 @@ bool Console::dispatch(const std::string& line) {
         args == 0 ? list_peers() : out_.line("Usage: lp");
     } else if (cmd == "peers") {
         args == 0 ? list_known_peers() : out_.line("Usage: peers");
+    } else if (cmd == "search") {
+        args == 1 || args == 2 ? flood_search(w[1], args == 2 ? w[2] : "") : out_.line(search_usage);
+    } else if (cmd == "topology") {
+        args <= 1 ? topology(args == 1 ? w[1] : "") : out_.line("Usage: topology [FILE]");
     } else if (cmd == "connect") {
         args == 1 ? connect(w[1]) : out_.line(connect_usage);
     } else if (cmd == "disconnect") {
@@ -305,9 +313,52 @@ void Console::list_known_peers() {
     const auto now = KnownPeers::Clock::now();
     for (const auto& e : known) {
         const auto ago = std::chrono::duration_cast<std::chrono::seconds>(now - e.last_seen).count();
+        const bool neighbour = node_.overlay() && node_.overlay()->is_neighbour(e.id);
         out_.line(e.id.to_string() + (node_.is_connected(e.id) ? "  connected" : "  -") +
+                  (neighbour ? "  neighbour" : "  -") +
                   "  last seen " + std::to_string(std::max<long long>(ago, 0)) + " s ago");
     }
+}
+
+void Console::flood_search(const std::string& name, const std::string& ttl_text) {
+    if (!valid_filename(name)) return;
+    unsigned ttl = overlay::default_ttl;
+    if (!ttl_text.empty()) {
+        auto t = parse_port(ttl_text);  // digits only, no sign
+        if (!t || *t > overlay::max_ttl) {
+            out_.line("Invalid ttl '" + ttl_text + "': a number from 1 to 15 is expected.");
+            out_.line(search_usage);
+            return;
+        }
+        ttl = *t;
+    }
+    Overlay* overlay = node_.overlay();
+    if (!overlay) return;
+    out_.line("Search for " + name + " in the overlay (ttl " + std::to_string(ttl) + "):");
+    auto r = overlay->search(name, ttl, search_wait, node_.exit_event(),
+                             [&](const PeerId& holder, unsigned hops) {
+                                 out_.line(name + " found on " + holder.to_string() + " (" +
+                                           std::to_string(hops) + (hops == 1 ? " hop)" : " hops)"));
+                             });
+    if (r.interrupted) out_.line("Search interrupted.");
+    out_.line("Search for " + name + ": " + std::to_string(r.hits) + (r.hits == 1 ? " hit, " : " hits, ") +
+              std::to_string(r.messages) + " messages, " + std::to_string(r.took.count()) + " ms.");
+}
+
+void Console::topology(const std::string& file) {
+    Overlay* overlay = node_.overlay();
+    if (!overlay) return;
+    const std::string dot = overlay->topology_dot();
+    if (file.empty()) {
+        std::istringstream lines(dot);
+        for (std::string l; std::getline(lines, l);) out_.line(l);
+        return;
+    }
+    std::ofstream out(file, std::ios::trunc);
+    out << dot;
+    out.close();
+    if (!out) out_.line("Could not write " + file + ".");
+    else out_.line("Topology written to " + file + " (render: dot -Tpng " + file + " -o overlay.png).");
 }
 
 void Console::list_peers() {

@@ -23,14 +23,23 @@ KnownPeers::Clock::time_point from_unix(std::int64_t s) {
 
 }  // namespace
 
-bool KnownPeers::seen(const PeerId& id, Clock::time_point when) {
+bool KnownPeers::seen(const PeerId& id, Clock::time_point when, bool overlay) {
     boost::lock_guard<boost::mutex> lock(mutex_);
     auto it = peers_.find(id);
     if (it != peers_.end()) {
-        it->second = std::max(it->second, when);
+        it->second.last_seen = std::max(it->second.last_seen, when);
+        it->second.overlay = it->second.overlay || overlay;
         return true;
     }
-    peers_.emplace(id, when);
+    peers_.emplace(id, State{when, overlay});
+    evict_locked();
+    return peers_.count(id) > 0;
+}
+
+bool KnownPeers::heard_of(const PeerId& id, bool overlay, Clock::time_point when) {
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    if (peers_.count(id)) return false;
+    peers_.emplace(id, State{when, overlay});
     evict_locked();
     return peers_.count(id) > 0;
 }
@@ -38,7 +47,9 @@ bool KnownPeers::seen(const PeerId& id, Clock::time_point when) {
 void KnownPeers::evict_locked() {
     while (peers_.size() > cap_) {
         auto oldest = std::min_element(peers_.begin(), peers_.end(),
-                                       [](const auto& a, const auto& b) { return a.second < b.second; });
+                                       [](const auto& a, const auto& b) {
+                                           return a.second.last_seen < b.second.last_seen;
+                                       });
         peers_.erase(oldest);
     }
 }
@@ -52,7 +63,7 @@ std::size_t KnownPeers::expire(Clock::time_point now) {
     boost::lock_guard<boost::mutex> lock(mutex_);
     std::size_t n = 0;
     for (auto it = peers_.begin(); it != peers_.end();) {
-        if (now - it->second > max_age_) {
+        if (now - it->second.last_seen > max_age_) {
             it = peers_.erase(it);
             ++n;
         } else {
@@ -76,7 +87,7 @@ std::vector<KnownPeers::Entry> KnownPeers::list() const {
     std::vector<Entry> out;
     {
         boost::lock_guard<boost::mutex> lock(mutex_);
-        for (const auto& [id, when] : peers_) out.push_back({id, when});
+        for (const auto& [id, st] : peers_) out.push_back({id, st.last_seen, st.overlay});
     }
     std::stable_sort(out.begin(), out.end(),
                      [](const Entry& a, const Entry& b) { return a.last_seen > b.last_seen; });
@@ -95,13 +106,13 @@ bool KnownPeers::load(const boost::filesystem::path& file, std::string& error, s
         error = "cannot read " + file.string() + ": " + std::strerror(errno);
         return false;
     }
-    std::map<PeerId, Clock::time_point> loaded;
+    std::map<PeerId, State> loaded;
     for (std::string line; std::getline(in, line);) {
         std::istringstream words(line);
-        std::string id_text, extra;
+        std::string id_text, flag, extra;
         std::int64_t when = 0;
         std::string why;
-        if (!(words >> id_text >> when) || (words >> extra)) {
+        if (!(words >> id_text >> when) || ((words >> flag) && flag != "overlay") || (words >> extra)) {
             if (skipped && !line.empty()) ++*skipped;
             continue;
         }
@@ -113,7 +124,8 @@ bool KnownPeers::load(const boost::filesystem::path& file, std::string& error, s
             continue;
         }
         auto& slot = loaded[*id];
-        slot = std::max(slot, from_unix(when));
+        slot.last_seen = std::max(slot.last_seen, from_unix(when));
+        slot.overlay = slot.overlay || flag == "overlay";
     }
     boost::lock_guard<boost::mutex> lock(mutex_);
     peers_ = std::move(loaded);
@@ -123,7 +135,8 @@ bool KnownPeers::load(const boost::filesystem::path& file, std::string& error, s
 
 bool KnownPeers::save(const boost::filesystem::path& file, std::string& error) const {
     std::string text;
-    for (const auto& e : list()) text += e.id.to_string() + ' ' + std::to_string(to_unix(e.last_seen)) + '\n';
+    for (const auto& e : list())
+        text += e.id.to_string() + ' ' + std::to_string(to_unix(e.last_seen)) + (e.overlay ? " overlay" : "") + '\n';
     const std::string tmp = file.string() + ".tmp";
     auto fail = [&](const std::string& what) {
         error = what + " " + tmp + ": " + std::strerror(errno);

@@ -86,10 +86,10 @@ bool ask_port(std::uint16_t& port) {
 }  // namespace
 
 int run(int argc, char* argv[]) {
-    std::string port_text, shared, state, scan_range;
+    std::string port_text, shared, state, scan_range, bootstrap;
     p2p::NodeConfig config;
     // Signed on purpose: program_options would wrap "-1" into a huge unsigned value.
-    long long idle_seconds = 300, max_peers = 64;
+    long long idle_seconds = 300, max_peers = 64, neighbours = 8;
     po::options_description desc(
         "p2p-node: a peer-to-peer file-sharing node (the lab's protocol, in C++)\n\n"
         "Usage: p2p-node [options]\n\nOptions");
@@ -107,6 +107,10 @@ int run(int argc, char* argv[]) {
          "handler threads at most; more peers get a short 'busy' answer")
         ("idle-timeout", po::value(&idle_seconds)->default_value(300),
          "seconds of silence before an incoming peer is dropped (0: never)")
+        ("bootstrap", po::value(&bootstrap),
+         "overlay nodes to start from: HOST:PORT[,HOST:PORT...] (a bare PORT is on --host)")
+        ("neighbours", po::value(&neighbours)->default_value(8),
+         "overlay links this node opens by choice (0: only answer links made to it)")
         ("quiet,q", "do not print server-side lines (connections, requests, responses)");
     po::variables_map vm;
     try {
@@ -140,6 +144,17 @@ int run(int argc, char* argv[]) {
         config.host = *host;
     }
     if (max_peers < 1 || max_peers > 10000) return fail("--max-peers must be from 1 to 10000");
+    if (neighbours < 0 || neighbours > 64) return fail("--neighbours must be from 0 to 64");
+    config.overlay.neighbours = static_cast<std::size_t>(neighbours);
+    for (std::size_t at = 0; !bootstrap.empty() && at <= bootstrap.size();) {
+        const std::size_t comma = std::min(bootstrap.find(',', at), bootstrap.size());
+        const std::string item = bootstrap.substr(at, comma - at);
+        std::string why;
+        auto peer = p2p::parse_peer_id(item, config.host, why);
+        if (!peer) return fail("invalid --bootstrap peer '" + item + "': " + why);
+        config.overlay.bootstrap.push_back(*peer);
+        at = comma + 1;
+    }
     if (idle_seconds < 0 || idle_seconds > 86400 * 365)
         return fail("--idle-timeout must be from 0 to 31536000 seconds");
     config.max_sessions = static_cast<std::size_t>(max_peers);

@@ -24,27 +24,34 @@ Node::~Node() { stop(); }
 void Node::start(std::error_code& ec) {
     Socket listening = Socket::listen(config_.host, config_.port, ec);
     if (ec) return;
+    // The saved list first: the overlay adds its bootstrap peers to it.
+    std::string load_note;
+    if (!config_.state_dir.empty()) {
+        std::string error;
+        std::size_t skipped = 0;
+        if (!known_.load(known_peers_file(), error, &skipped))
+            load_note = "Known peers not loaded: " + error + ".";
+        else if (skipped > 0)
+            load_note = "Known peers: " + std::to_string(skipped) + " unreadable line(s) in " +
+                        known_peers_file().string() + " skipped.";
+        known_.expire();
+    }
     listener_ = std::make_unique<Listener>(std::move(listening),
         [this](Socket s, std::uint16_t peer_port) { on_accept(std::move(s), peer_port); });
     port_ = listener_->port();
+    // Before the listener runs: every session is handed the overlay.
+    overlay_ = std::make_unique<Overlay>(config_.overlay, id(), *index_, known_, output_, stop_event_);
     try {
         listener_->start();
+        overlay_->start();
     } catch (const boost::thread_resource_error& e) {
         ec = std::error_code(e.code().value(), std::generic_category());
-        listener_.reset();
+        stop();
         return;
     }
     // A console line, printed even with --quiet: with --port 0 it is how a caller learns the port.
     output_.line("Node listening on " + id().to_string());
-    if (config_.state_dir.empty()) return;
-    std::string error;
-    std::size_t skipped = 0;
-    if (!known_.load(known_peers_file(), error, &skipped))
-        output_.line("Known peers not loaded: " + error + ".");
-    else if (skipped > 0)
-        output_.line("Known peers: " + std::to_string(skipped) + " unreadable line(s) in " +
-                     known_peers_file().string() + " skipped.");
-    known_.expire();
+    if (!load_note.empty()) output_.line(load_note);
 }
 
 void Node::remember(const PeerId& peer) {
@@ -66,7 +73,7 @@ std::vector<KnownPeers::Entry> Node::known_peers() {
 void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     auto shared = std::make_shared<Socket>(std::move(socket));
     auto session = std::make_shared<Session>(shared, peer_port, *index_, output_,
-                                             config_.session, exit_);
+                                             config_.session, exit_, overlay_.get());
     const auto admit = sessions_.start(shared, [session] { session->run(); });
     if (admit == SessionRegistry::Admit::started || admit == SessionRegistry::Admit::stopping)
         return;  // a started session prints its own first line
@@ -82,8 +89,9 @@ void Node::stop() {
     boost::lock_guard<boost::mutex> lock(stop_mutex_);
     if (stopped_) return;
     stopped_ = true;
-    exit_.store(true);
+    stop_event_.set();
     if (listener_) listener_->stop();
+    if (overlay_) overlay_->stop();  // its timer and links; sessions may still hand it lines
     sessions_.stop_all();
     sessions_.join_all();
     if (listener_) listener_->join();

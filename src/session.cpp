@@ -10,9 +10,10 @@ namespace p2p {
 namespace pr = protocol;
 
 Session::Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const FileIndex& index,
-                 Output& output, const SessionLimits& limits, const std::atomic<bool>& exit_event)
+                 Output& output, const SessionLimits& limits, const std::atomic<bool>& exit_event,
+                 Overlay* overlay)
     : socket_(std::move(socket)), peer_id_(peer_id), index_(index), output_(output),
-      limits_(limits), exit_event_(exit_event), reader_(pr::max_request_size) {}
+      limits_(limits), exit_event_(exit_event), reader_(pr::max_request_size), overlay_(overlay) {}
 
 void Session::run() noexcept {
     try {
@@ -72,6 +73,17 @@ void Session::serve() {
 
 bool Session::dispatch(const std::string& message) {
     const std::string id = std::to_string(peer_id_);
+    // One-way overlay lines from one of our nodes' links: nothing is answered on this connection.
+    if (overlay_ && overlay::is_overlay_message(message)) {
+        const bool first = !learned_;
+        if (!overlay_->on_message(learned_, message)) {
+            output_.server_line("Peer " + id + " sent an invalid or unwanted overlay message; connection closed.");
+            return false;
+        }
+        if (first && learned_)
+            output_.server_line("Peer " + id + " is overlay node " + learned_->to_string() + ".");
+        return true;
+    }
     auto parsed = pr::parse_request(message);
     if (parsed.error == pr::ParseError::empty) return true;  // blank line: nothing to answer
     std::error_code ec;

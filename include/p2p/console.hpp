@@ -46,6 +46,10 @@ private:
     void list_peers();
     /// `peers`: every known peer, connected or not, and when it last answered.
     void list_known_peers();
+    /// `search F [ttl]`: floods a query through the overlay, prints each holder once.
+    void flood_search(const std::string& name, const std::string& ttl_text);
+    /// `topology [FILE]`: the overlay as Graphviz DOT, printed or written.
+    void topology(const std::string& file);
     void connect(const std::string& arg);
     void disconnect(const std::string& arg);
     void search(const std::string& name);

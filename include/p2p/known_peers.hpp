@@ -23,7 +23,10 @@ public:
 
     struct Entry {
         PeerId id;
-        Clock::time_point last_seen;  ///< the last time it answered us, or was vouched for
+        Clock::time_point last_seen;  ///< the last time it answered us, or was first heard of
+        bool overlay = false;         ///< an overlay node (bootstrap, gossip, HELLO): the
+                                      ///< overlay may link to it; peers only connected or
+                                      ///< scanned by the user are never contacted on their own
     };
 
     /// At most `cap` peers; a peer not seen for `max_age` is forgotten by expire().
@@ -31,7 +34,10 @@ public:
 
     /// Adds `id`, or moves its last_seen forward to `when` (never back). When full, the peer
     /// seen longest ago makes room; false if `id` is itself older than everyone kept.
-    bool seen(const PeerId& id, Clock::time_point when = Clock::now());
+    bool seen(const PeerId& id, Clock::time_point when = Clock::now(), bool overlay = false);
+    /// Adds `id` if it is not known yet (as heard of now); never refreshes a known one, so a
+    /// peer that only others vouch for still ages out. False when it was already known.
+    bool heard_of(const PeerId& id, bool overlay, Clock::time_point when = Clock::now());
     /// Forgets `id`.
     void forget(const PeerId& id);
     /// Forgets every peer not seen since now - max_age; how many were forgotten.
@@ -42,7 +48,7 @@ public:
     /// Every peer, most recently seen first.
     std::vector<Entry> list() const;
 
-    /// Replaces the list with the file's (one "host:port unix-seconds" per line; lines that do
+    /// Replaces the list with the file's (one "host:port unix-seconds [overlay]" per line; lines that do
     /// not parse are skipped and counted in `skipped`). A missing file is an empty list.
     /// False, with the reason in `error`, only when the file exists but cannot be read.
     bool load(const boost::filesystem::path& file, std::string& error, std::size_t* skipped = nullptr);
@@ -58,7 +64,11 @@ private:
     /// Guards peers_: the console, gossip and the expiry timer use the list at once. Never held
     /// across file I/O (save() copies first) or network I/O.
     mutable boost::mutex mutex_;
-    std::map<PeerId, Clock::time_point> peers_;
+    struct State {
+        Clock::time_point last_seen;
+        bool overlay = false;
+    };
+    std::map<PeerId, State> peers_;
 };
 
 }  // namespace p2p

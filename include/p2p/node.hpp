@@ -5,6 +5,8 @@
 #include "p2p/client.hpp"
 #include "p2p/file_index.hpp"
 #include "p2p/known_peers.hpp"
+#include "p2p/overlay.hpp"
+#include "p2p/stop_event.hpp"
 #include "p2p/listener.hpp"
 #include "p2p/output.hpp"
 #include "p2p/peer_id.hpp"
@@ -40,6 +42,7 @@ struct NodeConfig {
     boost::filesystem::path state_dir;
     std::size_t known_peers_cap = 1024;                      ///< peers remembered at most
     std::chrono::seconds known_peer_max_age{7 * 24 * 3600};  ///< unseen this long: forgotten
+    OverlayConfig overlay;                                   ///< neighbours, bootstrap, rates
 };
 
 /// What a scan found, in target order. Ids whose probe never ran or was cut short are not
@@ -96,6 +99,9 @@ public:
     /// forgotten first.
     std::vector<KnownPeers::Entry> known_peers();
 
+    /// The overlay (neighbours, gossip, recursive search); null before start().
+    Overlay* overlay() { return overlay_.get(); }
+
     /// Handler threads still running (tests check that none leak).
     std::size_t active_sessions() const { return sessions_.active(); }
 
@@ -110,12 +116,15 @@ private:
     NodeConfig config_;
     Output& output_;
     std::unique_ptr<FileIndex> index_;
-    std::atomic<bool> exit_{false};
+    /// The exit event: waitable for timers (the overlay's), a flag for polling loops.
+    StopEvent stop_event_;
+    std::atomic<bool>& exit_ = stop_event_.flag();
     std::uint16_t port_ = 0;
     SessionRegistry sessions_;
     PeerTable peers_;
     /// Changed and saved by the console thread (connect, scan, request) and by stop().
     KnownPeers known_;
+    std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<Listener> listener_;
     /// Makes stop() run once, and a concurrent second caller (a destructor, a test) wait for
     /// the first to finish instead of returning while sessions still run. Held across joins:

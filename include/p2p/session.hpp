@@ -4,12 +4,14 @@
 #include "p2p/file_index.hpp"
 #include "p2p/line_reader.hpp"
 #include "p2p/output.hpp"
+#include "p2p/overlay.hpp"
 #include "p2p/socket.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace p2p {
@@ -26,8 +28,10 @@ struct SessionLimits {
 
 class Session {
 public:
+    /// `overlay` (may be null) takes the overlay lines of a link from one of our nodes.
     Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const FileIndex& index,
-            Output& output, const SessionLimits& limits, const std::atomic<bool>& exit_event);
+            Output& output, const SessionLimits& limits, const std::atomic<bool>& exit_event,
+            Overlay* overlay = nullptr);
 
     /// Serves requests until the peer closes, misbehaves, idles out or the node stops, then
     /// shuts the connection down so the peer sees the end. Never throws.
@@ -46,6 +50,9 @@ private:
     SessionLimits limits_;
     const std::atomic<bool>& exit_event_;
     LineReader reader_;
+    Overlay* overlay_;
+    /// The listening id an overlay link's HELLO gave; empty for a lab peer or a plain client.
+    std::optional<PeerId> learned_;
 };
 
 }  // namespace p2p

@@ -1,0 +1,139 @@
+// The overlay: a small set of neighbours opened and replaced from the known peers, gossip of
+// what each node knows, and searches flooded with a ttl whose hits come back along the path
+// the query took (Gnutella 0.6's routing, on the lab's thread-per-connection design).
+//
+// Threads: sessions hand it the overlay lines they read (on_message; never blocks: every send
+// is a queue append on an OverlayLink); its timer thread keeps the neighbours and gossips; the
+// console runs search(). See docs/overlay.md.
+#pragma once
+
+#include "p2p/file_index.hpp"
+#include "p2p/known_peers.hpp"
+#include "p2p/output.hpp"
+#include "p2p/overlay_link.hpp"
+#include "p2p/overlay_protocol.hpp"
+#include "p2p/peer_id.hpp"
+#include "p2p/stop_event.hpp"
+
+#include <boost/thread/condition_variable.hpp>
+#include <boost/thread/mutex.hpp>
+#include <boost/thread/thread.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace p2p {
+
+struct OverlayConfig {
+    std::size_t neighbours = 8;                         ///< links we open by choice, at most
+    std::vector<PeerId> bootstrap;                      ///< where to start
+    std::chrono::milliseconds tick{1000};               ///< the timer's period
+    std::chrono::milliseconds gossip_interval{2000};    ///< PEERS to every link this often
+    std::chrono::milliseconds connect_timeout{1000};
+    std::chrono::milliseconds retry_first{2000};        ///< a failed link is retried after this,
+    std::chrono::seconds retry_max{60};                 ///< doubling each failure up to this
+    std::size_t max_links = 32;                         ///< chosen + reply links, at most
+    std::size_t routing_capacity = 1024;                ///< queries remembered (in flight) at most
+    std::chrono::seconds routing_ttl{60};               ///< a query id is remembered this long
+    double forward_rate = 20;                           ///< queries per second to one neighbour
+    double gossip_rate = 2;                             ///< PEERS per second accepted from one peer
+};
+
+class Overlay {
+public:
+    Overlay(OverlayConfig config, PeerId self, const FileIndex& files, KnownPeers& known,
+            Output& output, StopEvent& stop);
+    ~Overlay();
+
+    /// Starts the timer thread.
+    void start();
+    /// Stops the timer and every link, and joins them. Idempotent.
+    void stop();
+
+    /// One overlay line read by a session. `from` is that connection's HELLO id (set here
+    /// when the HELLO arrives). False: the connection must be closed (malformed, no HELLO
+    /// first, or a flood).
+    bool on_message(std::optional<PeerId>& from, const std::string& line);
+
+    /// What a search found.
+    struct SearchResult {
+        std::size_t hits = 0;
+        std::size_t messages = 0;  ///< queries this node sent + hits that reached it
+        bool interrupted = false;
+        std::chrono::milliseconds took{0};
+    };
+    /// Floods a query for `name` with `ttl` and waits `wait` (or until `cancel`), calling
+    /// `on_hit(holder, hops)` on the calling thread once per holder.
+    SearchResult search(const std::string& name, unsigned ttl, std::chrono::milliseconds wait,
+                        const std::atomic<bool>& cancel,
+                        const std::function<void(const PeerId&, unsigned)>& on_hit);
+
+    /// The links we chose (not the reply links).
+    std::vector<PeerId> neighbours() const;
+    bool is_neighbour(const PeerId& peer) const;
+    /// The overlay as far as gossip tells: Graphviz DOT.
+    std::string topology_dot() const;
+
+private:
+    struct Link {
+        std::unique_ptr<OverlayLink> link;
+        bool chosen = false;  ///< a neighbour (counts against config.neighbours)
+    };
+    struct Route {
+        std::optional<PeerId> from;  ///< empty: our own search
+        std::chrono::steady_clock::time_point at;
+    };
+    struct Bucket {  ///< a token bucket: a rate with a burst of one second's worth
+        double tokens = 0;
+        std::chrono::steady_clock::time_point at{};
+        bool take(double rate);
+    };
+    struct Search {
+        std::string name;
+        std::map<PeerId, unsigned> holders;    ///< holder -> hops, each reported once
+        std::vector<std::pair<PeerId, unsigned>> fresh;  ///< not yet given to on_hit
+        std::size_t hit_messages = 0;
+    };
+
+    void timer_loop() noexcept;
+    void tick();
+    /// A link to `peer` (opening one if there is none and there is room); null if none.
+    OverlayLink* link_to_locked(const PeerId& peer, bool chosen);
+    std::string gossip_locked() const;
+    void on_query(const PeerId& from, const overlay::Query& q);
+    void on_hit(const PeerId& from, const overlay::Hit& h);
+
+    const OverlayConfig config_;
+    const PeerId self_;
+    const FileIndex& files_;
+    KnownPeers& known_;
+    Output& output_;
+    StopEvent& stop_;
+
+    /// Guards everything below: links, routes, searches, rates, the topology. Held only for
+    /// map updates and queue appends (OverlayLink::send never blocks), never across I/O.
+    mutable boost::mutex mutex_;
+    boost::condition_variable hits_;  ///< a search's waiter wakes on a new hit
+    std::map<PeerId, Link> links_;
+    struct Retry {
+        std::chrono::steady_clock::time_point at;
+        unsigned failures = 0;
+    };
+    std::map<PeerId, Retry> retry_;
+    std::map<std::string, Route> routes_;
+    std::map<std::string, Search> searches_;
+    std::map<PeerId, Bucket> forward_buckets_, gossip_buckets_;
+    std::map<PeerId, std::set<PeerId>> edges_;  ///< who says whom it has as neighbours
+    std::chrono::steady_clock::time_point last_gossip_{};
+    bool stopped_ = false;
+    boost::thread timer_;
+};
+
+}  // namespace p2p

@@ -1,0 +1,87 @@
+#include "p2p/overlay_link.hpp"
+
+#include "p2p/client.hpp"
+#include "p2p/worker_thread.hpp"
+
+#include <boost/thread/lock_guard.hpp>
+
+namespace p2p {
+
+OverlayLink::OverlayLink(PeerId to, std::string greeting, std::chrono::milliseconds connect_timeout,
+                         std::size_t queue_cap)
+    : to_(std::move(to)), connect_timeout_(connect_timeout), queue_cap_(queue_cap) {
+    queue_.push_back(std::move(greeting));
+}
+
+OverlayLink::~OverlayLink() { stop(); }
+
+void OverlayLink::start() { thread_ = start_worker("link", [this] { run(); }); }
+
+bool OverlayLink::send(const std::string& line) {
+    if (state_.load() == State::failed) return false;
+    {
+        boost::lock_guard<boost::mutex> lock(mutex_);
+        if (queue_.size() >= queue_cap_) {
+            ++dropped_;
+            return false;
+        }
+        queue_.push_back(line);
+    }
+    queued_.notify_one();
+    return true;
+}
+
+void OverlayLink::stop() {
+    {
+        boost::lock_guard<boost::mutex> lock(mutex_);
+        stopping_.store(true);
+        if (socket_) socket_->shutdown();
+    }
+    queued_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+bool OverlayLink::open(Socket& socket) {
+    std::error_code ec;
+    socket = Socket::connect(to_.host, to_.port, connect_timeout_, ec, &stopping_);
+    if (ec) return false;
+    socket.set_send_timeout(std::chrono::seconds(10));  // a neighbour that stopped reading
+    // Our nodes answer the probe "found"; anything else (a lab peer, a busy node) is no
+    // overlay neighbour, and never sees a byte it does not understand.
+    return probe_extension(socket, {connect_timeout_ * 3, &stopping_}) == SearchOutcome::found;
+}
+
+void OverlayLink::run() noexcept {
+    try {
+        serve();
+    } catch (...) {
+        // Out of memory: this link ends; the overlay replaces it.
+    }
+    state_.store(State::failed);
+}
+
+void OverlayLink::serve() {
+    auto socket = std::make_shared<Socket>();
+    if (!open(*socket)) return;
+    {
+        boost::lock_guard<boost::mutex> lock(mutex_);
+        if (stopping_.load()) return;
+        socket_ = socket;
+    }
+    state_.store(State::up);
+    boost::unique_lock<boost::mutex> lock(mutex_);
+    for (;;) {
+        queued_.wait(lock, [this] { return stopping_.load() || !queue_.empty(); });
+        if (stopping_.load()) break;
+        std::string line = std::move(queue_.front());
+        queue_.pop_front();
+        lock.unlock();
+        std::error_code ec;
+        socket->write_all(line, ec);
+        lock.lock();
+        if (ec) break;
+    }
+    socket->shutdown();
+}
+
+}  // namespace p2p

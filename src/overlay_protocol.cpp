@@ -1,0 +1,136 @@
+#include "p2p/overlay_protocol.hpp"
+
+#include "p2p/file_index.hpp"
+
+#include <openssl/rand.h>
+
+#include <sstream>
+#include <stdexcept>
+
+namespace p2p::overlay {
+namespace {
+
+std::vector<std::string_view> words_of(std::string_view line) {
+    std::vector<std::string_view> words;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && line[i] == ' ') ++i;
+        std::size_t start = i;
+        while (i < line.size() && line[i] != ' ') ++i;
+        if (i > start) words.push_back(line.substr(start, i - start));
+    }
+    return words;
+}
+
+std::optional<PeerId> full_id(std::string_view text) {
+    std::string error;
+    // An id on the wire always has its host: no "own host" applies.
+    if (text.find(':') == std::string_view::npos) return std::nullopt;
+    return parse_peer_id(text, "", error);
+}
+
+bool small_number(std::string_view s, unsigned limit, unsigned& out) {
+    if (s.empty() || s.size() > 2) return false;
+    unsigned v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (v > limit) return false;
+    out = v;
+    return true;
+}
+
+bool is_qid(std::string_view s) {
+    if (s.size() != qid_size) return false;
+    for (char c : s)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
+}  // namespace
+
+bool is_overlay_message(std::string_view line) {
+    if (line == "PEERS") return true;  // an empty list
+    for (std::string_view verb : {"HELLO ", "PEERS ", "QUERY ", "HIT "})
+        if (line.substr(0, verb.size()) == verb) return true;
+    return false;
+}
+
+Message parse(std::string_view line) {
+    Message m;
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!is_overlay_message(line)) return m;
+    m.kind = Message::Kind::invalid;
+    auto w = words_of(line);
+    if (w[0] == "HELLO") {
+        if (w.size() != 3) return m;
+        auto id = full_id(w[1]);
+        if (!id) return m;
+        m.hello = {*id, std::string(w[2])};
+        m.kind = Message::Kind::hello;
+    } else if (w[0] == "PEERS") {
+        if (w.size() - 1 > max_gossip_ids) return m;
+        for (std::size_t i = 1; i < w.size(); ++i) {
+            std::string_view text = w[i];
+            const bool star = !text.empty() && text.back() == '*';
+            if (star) text.remove_suffix(1);
+            auto id = full_id(text);
+            if (!id) return m;
+            m.peers.entries.push_back({*id, star});
+        }
+        m.kind = Message::Kind::peers;
+    } else if (w[0] == "QUERY") {
+        if (w.size() != 5 || !is_qid(w[1]) || !small_number(w[2], max_ttl, m.query.ttl) ||
+            !small_number(w[3], max_ttl, m.query.hops) || !FileIndex::is_safe_name(w[4]))
+            return m;
+        m.query.qid = std::string(w[1]);
+        m.query.filename = std::string(w[4]);
+        m.kind = Message::Kind::query;
+    } else if (w[0] == "HIT") {
+        if (w.size() != 5 || !is_qid(w[1]) || !small_number(w[2], max_ttl, m.hit.hops) ||
+            !FileIndex::is_safe_name(w[4]))
+            return m;
+        auto holder = full_id(w[3]);
+        if (!holder) return m;
+        m.hit = {std::string(w[1]), m.hit.hops, *holder, std::string(w[4])};
+        m.kind = Message::Kind::hit;
+    }
+    return m;
+}
+
+std::string format_hello(const PeerId& self) {
+    return "HELLO " + self.to_string() + " " + std::string(capability) + "\n";
+}
+
+std::string format_peers(const std::vector<Peers::Entry>& entries) {
+    std::string out = "PEERS";
+    for (std::size_t i = 0; i < entries.size() && i < max_gossip_ids; ++i)
+        out += " " + entries[i].id.to_string() + (entries[i].neighbour ? "*" : "");
+    return out + "\n";
+}
+
+std::string format_query(const Query& q) {
+    return "QUERY " + q.qid + " " + std::to_string(q.ttl) + " " + std::to_string(q.hops) + " " +
+           q.filename + "\n";
+}
+
+std::string format_hit(const Hit& h) {
+    return "HIT " + h.qid + " " + std::to_string(h.hops) + " " + h.holder.to_string() + " " +
+           h.filename + "\n";
+}
+
+std::string new_qid() {
+    unsigned char bytes[qid_size / 2];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes for a query id");
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : bytes) {
+        out += hex[b >> 4];
+        out += hex[b & 15];
+    }
+    return out;
+}
+
+}  // namespace p2p::overlay

@@ -1,0 +1,93 @@
+// The overlay's wire messages, byte for byte, without sockets: every form, every refusal.
+#define BOOST_TEST_MODULE overlay_protocol
+#include <boost/test/unit_test.hpp>
+
+#include "p2p/overlay_protocol.hpp"
+#include "p2p/protocol.hpp"
+
+using namespace p2p;
+namespace ov = p2p::overlay;
+using K = ov::Message::Kind;
+
+namespace {
+
+PeerId id(const std::string& text) {
+    std::string error;
+    auto p = parse_peer_id(text, "", error);
+    BOOST_REQUIRE_MESSAGE(p, text << ": " << error);
+    return *p;
+}
+
+const std::string qid = "0123456789abcdef0123456789abcdef";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(unit)
+
+BOOST_AUTO_TEST_CASE(messages_round_trip_byte_for_byte) {
+    BOOST_TEST(ov::format_hello(id("127.0.0.1:5000")) == "HELLO 127.0.0.1:5000 overlay/1\n");
+    auto h = ov::parse("HELLO [::1]:5001 overlay/1\n");
+    BOOST_REQUIRE((h.kind == K::hello));
+    BOOST_TEST(h.hello.id.to_string() == "[::1]:5001");
+
+    BOOST_TEST(ov::format_peers({{id("10.0.0.2:5000"), true}, {id("[::1]:7"), false}}) ==
+               "PEERS 10.0.0.2:5000* [::1]:7\n");
+    auto p = ov::parse("PEERS 10.0.0.2:5000* [::1]:7");
+    BOOST_REQUIRE((p.kind == K::peers));
+    BOOST_REQUIRE(p.peers.entries.size() == 2u);
+    BOOST_TEST(p.peers.entries[0].neighbour);
+    BOOST_TEST(!p.peers.entries[1].neighbour);
+    BOOST_TEST((ov::parse("PEERS\n").kind == K::peers));  // knows nobody yet
+
+    BOOST_TEST(ov::format_query({qid, 7, 1, "SkyShip.jpg"}) == "QUERY " + qid + " 7 1 SkyShip.jpg\n");
+    auto q = ov::parse("QUERY " + qid + " 7 1 SkyShip.jpg\n");
+    BOOST_REQUIRE((q.kind == K::query));
+    BOOST_TEST(q.query.ttl == 7u);
+    BOOST_TEST(q.query.hops == 1u);
+    BOOST_TEST(q.query.filename == "SkyShip.jpg");
+
+    BOOST_TEST(ov::format_hit({qid, 3, id("10.0.0.9:5009"), "a.txt"}) == "HIT " + qid + " 3 10.0.0.9:5009 a.txt\n");
+    auto hit = ov::parse("HIT " + qid + " 3 10.0.0.9:5009 a.txt");
+    BOOST_REQUIRE((hit.kind == K::hit));
+    BOOST_TEST(hit.hit.holder.to_string() == "10.0.0.9:5009");
+    BOOST_TEST(hit.hit.hops == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(lab_requests_are_not_overlay_messages) {
+    for (const char* lab : {"SRCH SkyShip.jpg", "REQ SkyShip.jpg", "SRCH :p2p-ext:1", "XREQ a 0", "HELLOX", "PEERSX a"})
+        BOOST_TEST((ov::parse(lab).kind == K::none), lab);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_overlay_messages_are_invalid) {
+    const std::string too_many = [] {
+        std::string s = "PEERS";
+        for (int i = 0; i < 33; ++i) s += " 10.0.0.1:" + std::to_string(1000 + i);
+        return s;
+    }();
+    for (const std::string& bad : {
+             std::string("HELLO 5000 overlay/1"),                    // no host
+             std::string("HELLO 127.0.0.1:5000"),                    // no capabilities
+             std::string("HELLO 224.0.0.1:5000 overlay/1"),          // multicast: never a peer
+             std::string("HELLO 0.0.0.0:5000 overlay/1"),            // unspecified
+             std::string("PEERS 255.255.255.255:1"),                 // broadcast
+             std::string("PEERS host.example:5000"),                 // names are not resolved
+             too_many,                                               // more than 32 ids
+             "QUERY " + qid + " 16 1 a.txt",                         // ttl beyond 15
+             "QUERY " + qid + " 7 1 ../etc/passwd",                  // not a plain name
+             "QUERY " + qid.substr(1) + " 7 1 a.txt",                // a short id
+             "QUERY " + std::string(32, 'G') + " 7 1 a.txt",         // not hex
+             "QUERY " + qid + " 7 1",                                // no name
+             "HIT " + qid + " 3 5009 a.txt",                         // holder without host
+             "HIT " + qid + " 99 10.0.0.9:5009 a.txt"}) {
+        BOOST_TEST((ov::parse(bad).kind == K::invalid), bad);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(query_ids_are_fresh_hex) {
+    const std::string a = ov::new_qid(), b = ov::new_qid();
+    BOOST_TEST(a.size() == 32u);
+    BOOST_TEST(a != b);
+    BOOST_TEST((ov::parse("QUERY " + a + " 1 1 x").kind == K::query));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
