@@ -64,6 +64,14 @@ void Overlay::tick() {
     for (const auto& e : known_.list())
         if (e.overlay && e.id != self_) candidates.push_back(e.id);
 
+    std::vector<PeerId> up;
+    {
+        boost::lock_guard<boost::mutex> lock(mutex_);
+        for (const auto& [id, l] : links_)
+            if (l.link->state() == OverlayLink::State::up) up.push_back(id);
+    }
+    for (const auto& id : up) known_.seen(id, KnownPeers::Clock::now(), true);  // it answers
+
     boost::lock_guard<boost::mutex> lock(mutex_);
     if (stopped_) return;
     std::size_t chosen = 0;
