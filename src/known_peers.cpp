@@ -38,10 +38,10 @@ bool KnownPeers::seen(const PeerId& id, Clock::time_point when, bool overlay) {
 
 bool KnownPeers::heard_of(const PeerId& id, bool overlay, Clock::time_point when) {
     boost::lock_guard<boost::mutex> lock(mutex_);
-    if (peers_.count(id)) return false;
+    // Hearsay never pushes out a peer we know: when the list is full, it is not taken.
+    if (peers_.count(id) || peers_.size() >= cap_) return false;
     peers_.emplace(id, State{when, overlay});
-    evict_locked();
-    return peers_.count(id) > 0;
+    return true;
 }
 
 void KnownPeers::evict_locked() {

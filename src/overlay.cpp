@@ -11,7 +11,7 @@ namespace p2p {
 namespace ov = overlay;
 using SteadyClock = std::chrono::steady_clock;
 
-bool Overlay::Bucket::take(double rate) {
+bool RateBucket::take(double rate) {
     const auto now = SteadyClock::now();
     if (at == SteadyClock::time_point{}) tokens = rate;  // a new peer starts with a full bucket
     else tokens = std::min(rate, tokens + rate * std::chrono::duration<double>(now - at).count());
@@ -41,7 +41,9 @@ void Overlay::stop() {
         links.swap(links_);
     }
     hits_.notify_all();
-    for (auto& [id, l] : links) l.link->stop();  // each joins its thread
+    // Tell every link first, then join: a stop costs one link's wake-up, not the sum of them.
+    for (auto& [id, l] : links) l.link->request_stop();
+    for (auto& [id, l] : links) l.link->join();
     if (timer_.joinable()) timer_.join();          // the caller has set the stop event
 }
 
@@ -94,12 +96,25 @@ void Overlay::tick() {
         if (now - it->second.at > config_.routing_ttl && !searches_.count(it->first)) it = routes_.erase(it);
         else ++it;
     }
+    for (auto it = retry_.begin(); it != retry_.end();) {  // long over: forget the failures
+        if (!links_.count(it->first) && now - it->second.at > config_.retry_max) it = retry_.erase(it);
+        else ++it;
+    }
     // At most one new address per tick, and never more than the neighbour count at once: a
     // gossiped list cannot make this node a scanner of someone else's network.
     candidates.erase(std::remove_if(candidates.begin(), candidates.end(), [&](const PeerId& p) {
         auto r = retry_.find(p);
         return links_.count(p) || (r != retry_.end() && r->second.at > now);
     }), candidates.end());
+    for (auto it = wanted_back_.begin(); it != wanted_back_.end();) {
+        if (existing_link_locked(it->first) || now - it->second > config_.routing_ttl) {
+            it = wanted_back_.erase(it);
+        } else if (link_to_locked(it->first, false)) {
+            it = wanted_back_.erase(it);
+        } else {
+            ++it;
+        }
+    }
     if (chosen < config_.neighbours && !candidates.empty()) {
         static thread_local std::mt19937 rng(std::random_device{}());
         const PeerId pick = candidates[std::uniform_int_distribution<std::size_t>(0, candidates.size() - 1)(rng)];
@@ -112,6 +127,12 @@ void Overlay::tick() {
     }
 }
 
+OverlayLink* Overlay::existing_link_locked(const PeerId& peer) {
+    auto it = links_.find(peer);
+    if (it == links_.end() || it->second.link->state() == OverlayLink::State::failed) return nullptr;
+    return it->second.link.get();
+}
+
 OverlayLink* Overlay::link_to_locked(const PeerId& peer, bool chosen) {
     auto it = links_.find(peer);
     if (it != links_.end() && it->second.link->state() != OverlayLink::State::failed) {
@@ -120,6 +141,11 @@ OverlayLink* Overlay::link_to_locked(const PeerId& peer, bool chosen) {
     }
     if (stopped_ || peer == self_ || (it == links_.end() && links_.size() >= config_.max_links))
         return nullptr;
+    // Every new connection, whoever asked for it, waits out the peer's backoff and takes from
+    // one budget: nothing a peer says can make this node connect faster than that.
+    auto r = retry_.find(peer);
+    if (r != retry_.end() && r->second.at > SteadyClock::now()) return nullptr;
+    if (!new_links_.take(config_.new_link_rate)) return nullptr;
     if (it != links_.end()) links_.erase(it);
     auto link = std::make_unique<OverlayLink>(peer, ov::format_hello(self_) + gossip_locked(),
                                               config_.connect_timeout);
@@ -128,7 +154,7 @@ OverlayLink* Overlay::link_to_locked(const PeerId& peer, bool chosen) {
     } catch (const std::exception&) {  // no thread: no link, the next tick tries again
         return nullptr;
     }
-    return links_.emplace(peer, Link{std::move(link), chosen}).first->second.link.get();
+    return links_.emplace(peer, Link{std::move(link), chosen, {}}).first->second.link.get();
 }
 
 std::string Overlay::gossip_locked() const {
@@ -143,84 +169,93 @@ std::string Overlay::gossip_locked() const {
     return ov::format_peers(entries);
 }
 
-bool Overlay::on_message(std::optional<PeerId>& from, const std::string& line) {
+bool Overlay::on_message(OverlayConnection& c, const std::string& line) {
     const ov::Message m = ov::parse(line);
     switch (m.kind) {
     case ov::Message::Kind::none:
     case ov::Message::Kind::invalid: return false;
     case ov::Message::Kind::hello: {
-        if (m.hello.id == self_ || from) return false;  // one HELLO per connection, not from us
-        from = m.hello.id;
-        known_.seen(*from, KnownPeers::Clock::now(), true);
+        // One HELLO per connection, not with our own id, and naming the host it comes from:
+        // a peer can make us link back only to a port on its own address.
+        if (c.from || m.hello.id == self_ || m.hello.id.host != c.remote_host) return false;
+        c.from = m.hello.id;
+        known_.heard_of(*c.from, true);  // counts as seen once our link to it is up
         boost::lock_guard<boost::mutex> lock(mutex_);
-        std::size_t chosen = 0;
-        for (const auto& [id, l] : links_) chosen += l.chosen ? 1 : 0;
-        link_to_locked(*from, chosen < config_.neighbours);  // the way back to it
+        // The way back to it now if the budget allows, else from the timer.
+        if (!link_to_locked(*c.from, false) && wanted_back_.size() < config_.max_links)
+            wanted_back_[*c.from] = SteadyClock::now();
         return true;
     }
     case ov::Message::Kind::peers: {
-        if (!from) return false;
+        if (!c.from || !c.gossip.take(config_.gossip_rate)) return false;  // a flood
         {
             boost::lock_guard<boost::mutex> lock(mutex_);
-            if (!gossip_buckets_[*from].take(config_.gossip_rate)) return false;  // a flood
-            auto& edges = edges_[*from];
-            edges.clear();
-            for (const auto& e : m.peers.entries)
-                if (e.neighbour) edges.insert(e.id);
+            if (existing_link_locked(*c.from)) {  // edges only from nodes we are linked to
+                auto& edges = edges_[*c.from];
+                edges.clear();
+                for (const auto& e : m.peers.entries)
+                    if (e.neighbour) edges.insert(e.id);
+            }
         }
         for (const auto& e : m.peers.entries)
             if (e.id != self_) known_.heard_of(e.id, true);
         return true;
     }
     case ov::Message::Kind::query:
-        if (!from) return false;
-        on_query(*from, m.query);
+        if (!c.from || !c.messages.take(config_.message_rate)) return false;
+        on_query(*c.from, m.query);
         return true;
     case ov::Message::Kind::hit:
-        if (!from) return false;
-        on_hit(*from, m.hit);
+        if (!c.from || !c.messages.take(config_.message_rate)) return false;
+        on_hit(*c.from, m.hit);
         return true;
     }
     return false;
 }
 
 void Overlay::on_query(const PeerId& from, const ov::Query& q) {
+    if (!ov::acceptable(q)) return;  // a ttl + hops no origin sends: not forwarded either
     const bool here = files_.contains(q.filename);  // file I/O: before the lock
-    bool fresh = false;
     {
         boost::lock_guard<boost::mutex> lock(mutex_);
-        // A query id seen before (a cycle in the overlay), or too many in flight: dropped.
-        if (routes_.count(q.qid) || routes_.size() >= config_.routing_capacity) return;
-        routes_[q.qid] = {from, SteadyClock::now()};
-        fresh = true;
+        if (routes_.count(q.qid)) return;  // seen before: a cycle in the overlay
+        if (routes_.size() >= config_.routing_capacity) {
+            // Full: the oldest query makes room, so a flood cannot stop us relaying for long.
+            auto oldest = std::min_element(routes_.begin(), routes_.end(), [this](const auto& a, const auto& b) {
+                return !searches_.count(a.first) && (searches_.count(b.first) || a.second.at < b.second.at);
+            });
+            if (oldest == routes_.end() || searches_.count(oldest->first)) return;
+            routes_.erase(oldest);
+        }
+        routes_[q.qid] = {from, q.filename, SteadyClock::now()};
         if (here)
-            if (auto* back = link_to_locked(from, false))
+            if (auto* back = existing_link_locked(from))
                 back->send(ov::format_hit({q.qid, q.hops, self_, q.filename}));
-        if (q.ttl > 1) {
-            const std::string next = ov::format_query({q.qid, q.ttl - 1, q.hops + 1, q.filename});
+        if (auto next = ov::next_hop(q)) {
+            const std::string line = ov::format_query(*next);
             for (auto& [id, l] : links_)
-                if (id != from && forward_buckets_[id].take(config_.forward_rate)) l.link->send(next);
+                if (id != from && l.forward.take(config_.forward_rate)) l.link->send(line);
         }
     }
-    if (fresh)
-        output_.server_line("Query for " + q.filename + " from " + from.to_string() + " (" +
-                            std::to_string(q.hops) + (q.hops == 1 ? " hop" : " hops") + "): " +
-                            (here ? "found here." : "not here."));
+    output_.server_line("Query for " + q.filename + " from " + from.to_string() + " (" +
+                        std::to_string(q.hops) + (q.hops == 1 ? " hop" : " hops") + "): " +
+                        (here ? "found here." : "not here."));
 }
 
 void Overlay::on_hit(const PeerId& from, const ov::Hit& h) {
     (void)from;
     boost::lock_guard<boost::mutex> lock(mutex_);
     auto r = routes_.find(h.qid);
-    if (r == routes_.end()) return;  // never seen, or forgotten: nowhere to send it
+    // Never seen, forgotten, or a hit for another name: nowhere to send it.
+    if (r == routes_.end() || r->second.filename != h.filename) return;
     if (r->second.from) {
-        if (auto* back = link_to_locked(*r->second.from, false)) back->send(ov::format_hit(h));
+        if (auto* back = existing_link_locked(*r->second.from)) back->send(ov::format_hit(h));
         return;
     }
     auto s = searches_.find(h.qid);
     if (s == searches_.end()) return;  // our search has ended
     ++s->second.hit_messages;
-    if (s->second.holders.emplace(h.holder, h.hops).second) {
+    if (s->second.holders.size() < config_.max_holders && s->second.holders.emplace(h.holder, h.hops).second) {
         s->second.fresh.emplace_back(h.holder, h.hops);
         hits_.notify_all();
     }
@@ -234,7 +269,7 @@ Overlay::SearchResult Overlay::search(const std::string& name, unsigned ttl,
     SearchResult result;
     const std::string qid = ov::new_qid();
     boost::unique_lock<boost::mutex> lock(mutex_);
-    routes_[qid] = {std::nullopt, start};
+    routes_[qid] = {std::nullopt, name, start};
     searches_[qid].name = name;
     const std::string query = ov::format_query({qid, std::min(ttl, ov::max_ttl), 1, name});
     for (auto& [id, l] : links_)

@@ -31,13 +31,16 @@ bool OverlayLink::send(const std::string& line) {
     return true;
 }
 
-void OverlayLink::stop() {
+void OverlayLink::request_stop() {
     {
         boost::lock_guard<boost::mutex> lock(mutex_);
         stopping_.store(true);
         if (socket_) socket_->shutdown();
     }
     queued_.notify_all();
+}
+
+void OverlayLink::join() {
     if (thread_.joinable()) thread_.join();
 }
 

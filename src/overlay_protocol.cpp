@@ -121,6 +121,15 @@ std::string format_hit(const Hit& h) {
            h.filename + "\n";
 }
 
+bool acceptable(const Query& q) {
+    return q.ttl >= 1 && q.hops >= 1 && q.ttl + q.hops <= max_ttl + 1;
+}
+
+std::optional<Query> next_hop(const Query& q) {
+    if (!acceptable(q) || q.ttl <= 1) return std::nullopt;
+    return Query{q.qid, q.ttl - 1, q.hops + 1, q.filename};
+}
+
 std::string new_qid() {
     unsigned char bytes[qid_size / 2];
     if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes for a query id");

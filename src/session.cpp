@@ -75,13 +75,14 @@ bool Session::dispatch(const std::string& message) {
     const std::string id = std::to_string(peer_id_);
     // One-way overlay lines from one of our nodes' links: nothing is answered on this connection.
     if (overlay_ && overlay::is_overlay_message(message)) {
-        const bool first = !learned_;
-        if (!overlay_->on_message(learned_, message)) {
+        const bool first = !link_.from;
+        if (first && link_.remote_host.empty()) link_.remote_host = socket_->remote_host();
+        if (!overlay_->on_message(link_, message)) {
             output_.server_line("Peer " + id + " sent an invalid or unwanted overlay message; connection closed.");
             return false;
         }
-        if (first && learned_)
-            output_.server_line("Peer " + id + " is overlay node " + learned_->to_string() + ".");
+        if (first && link_.from)
+            output_.server_line("Peer " + id + " is overlay node " + link_.from->to_string() + ".");
         return true;
     }
     auto parsed = pr::parse_request(message);

@@ -1,5 +1,7 @@
 #include "p2p/socket.hpp"
 
+#include "p2p/peer_id.hpp"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
@@ -190,6 +192,20 @@ void Socket::close() {
         ::close(fd_);
         fd_ = -1;
     }
+}
+
+std::string Socket::remote_host() const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return {};
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* raw = addr.ss_family == AF_INET6
+        ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6&>(addr).sin6_addr)
+        : static_cast<const void*>(&reinterpret_cast<const sockaddr_in&>(addr).sin_addr);
+    if (!::inet_ntop(addr.ss_family, raw, text, sizeof text)) return {};
+    std::string canonical, ignored;
+    auto host = parse_host(text, ignored);  // one spelling per host, as PeerId has it
+    return host ? *host : std::string(text);
 }
 
 std::uint16_t Socket::local_port() const {

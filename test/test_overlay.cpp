@@ -4,7 +4,11 @@
 #define BOOST_TEST_MODULE overlay
 #include <boost/test/unit_test.hpp>
 
+#include "p2p/socket.hpp"
+#include "p2p/transfer.hpp"
 #include "support.hpp"
+
+#include <cstdio>
 
 #include <memory>
 #include <regex>
@@ -36,18 +40,23 @@ struct OverlayNode {
         child = std::make_unique<Child>(argv, dir.path());
         port = child->listening_port();
         BOOST_REQUIRE_MESSAGE(port != 0, "node did not start:\n" << child->output());
-        BOOST_REQUIRE(child->wait_for_at(0, prompt) != std::string::npos);
+        // "\n>:": the usage lines hold ">:" too ("connect <peer_id>: ...").
+        seen = child->wait_for_at(0, "\n" + prompt);
+        BOOST_REQUIRE(seen != std::string::npos);
+        seen += 1 + prompt.size();
     }
     std::string id() const { return "127.0.0.1:" + std::to_string(port); }
 
     /// Runs a console command; what it printed up to the next prompt.
     std::string command(const std::string& line, std::chrono::milliseconds timeout = patience) {
-        const std::size_t from = child->output().size();
+        const std::size_t from = seen;
         child->send(line + "\n");
         const std::size_t at = child->wait_for_at(from, "\n" + prompt, timeout);
         BOOST_REQUIRE_MESSAGE(at != std::string::npos, "no prompt after " << line << ":\n" << child->output());
+        seen = at + 1 + prompt.size();
         return child->output().substr(from, at + 1 - from);
     }
+    std::size_t seen = 0;  ///< output offset just after the last prompt a command waited for
     /// How many known peers `peers` lists.
     std::size_t known() {
         std::smatch m;
@@ -60,11 +69,13 @@ struct OverlayNode {
     }
 };
 
-/// `n` nodes, each bootstrapped only from the one before it.
-std::vector<std::unique_ptr<OverlayNode>> line_of(int n, const std::vector<std::string>& extra) {
+/// `n` nodes, each bootstrapped only from the one before it; the first one started with
+/// `first_extra` instead of `extra`.
+std::vector<std::unique_ptr<OverlayNode>> line_of(int n, const std::vector<std::string>& extra,
+                                                  const std::vector<std::string>& first_extra = {}) {
     std::vector<std::unique_ptr<OverlayNode>> nodes;
     for (int i = 0; i < n; ++i) {
-        std::vector<std::string> args = extra;
+        std::vector<std::string> args = i == 0 && !first_extra.empty() ? first_extra : extra;
         if (i > 0) args.insert(args.end(), {"--bootstrap", nodes.back()->id()});
         nodes.push_back(std::make_unique<OverlayNode>(args));
     }
@@ -88,10 +99,10 @@ bool all_know(std::vector<std::unique_ptr<OverlayNode>>& nodes, std::size_t want
 
 BOOST_AUTO_TEST_SUITE(integration)
 
-// A line, kept a line: one chosen neighbour each (--neighbours 1), so a query can only travel
-// along it, and ttl decides how far.
+// A line, kept a line: one chosen neighbour each (--neighbours 1: its predecessor; the first
+// node chooses none), so a query can only travel along it, and ttl decides how far.
 BOOST_AUTO_TEST_CASE(gossip_spreads_along_a_line_and_ttl_bounds_a_search, *utf::timeout(300)) {
-    auto nodes = line_of(10, {"--neighbours", "1"});
+    auto nodes = line_of(10, {"--neighbours", "1"}, {"--neighbours", "0"});
     write_file(nodes.back()->dir / "shared" / "far.txt", 100, 7);
     const auto t0 = Clock::now();
     // Every node learns the other nine from gossip alone (30 s is the bound; the
@@ -152,10 +163,118 @@ BOOST_AUTO_TEST_CASE(a_restarted_node_rejoins_from_its_saved_list, *utf::timeout
         found = again.command("search x.txt 3").find("x.txt found on " + nodes[0]->id()) != std::string::npos;
         if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
-    BOOST_TEST(found);
+    BOOST_TEST(found, again.child->output());
     BOOST_TEST(again.quit() == 0);
     BOOST_TEST(nodes[0]->quit() == 0);
     BOOST_TEST(nodes[1]->quit() == 0);
 }
 
+// ---- hostile peers and lab peers ----------------------------------------------------------
+
+namespace {
+
+p2p::Socket dial(std::uint16_t port) {
+    std::error_code ec;
+    p2p::Socket s = p2p::Socket::connect("127.0.0.1", port, patience, ec);
+    BOOST_REQUIRE_MESSAGE(!ec, "connect: " << ec.message());
+    return s;
+}
+
+void say(p2p::Socket& s, const std::string& bytes) {
+    std::error_code ec;
+    s.write_all(bytes, ec);
+}
+
+/// True when the node closed `s` within `within` (reads and discards what comes first).
+bool closed_by_peer(p2p::Socket& s, std::chrono::milliseconds within) {
+    std::string ignored;
+    const auto deadline = Clock::now() + within;
+    while (Clock::now() < deadline) {
+        auto st = p2p::read_more(s, ignored, 4096, {std::chrono::milliseconds(200), nullptr});
+        if (st == p2p::ReadStatus::closed || st == p2p::ReadStatus::error) return true;
+        ignored.clear();
+    }
+    return false;
+}
+
+/// A listening socket of the test's own whose pending connections are counted, never accepted.
+struct CountingListener {
+    p2p::Socket socket;
+    CountingListener() {
+        std::error_code ec;
+        socket = p2p::Socket::listen("127.0.0.1", 0, ec);
+        BOOST_REQUIRE(!ec);
+    }
+    bool contacted() const { return socket.wait_readable(std::chrono::milliseconds(0)) == p2p::Wait::ready; }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(hostile)
+
+// A HELLO may only name the host it comes from, and however many arrive, links to new
+// addresses open at one per second: no peer can aim this node at others, nor make it race.
+BOOST_AUTO_TEST_CASE(hellos_cannot_aim_the_node_at_other_addresses, *utf::timeout(120)) {
+    OverlayNode node({});
+    {
+        p2p::Socket s = dial(node.port);
+        say(s, "HELLO 10.0.0.1:5000 overlay/1\n");  // not where it comes from
+        BOOST_TEST(closed_by_peer(s, patience));
+    }
+    std::vector<CountingListener> targets(20);
+    std::vector<p2p::Socket> liars;
+    const auto t0 = Clock::now();
+    for (auto& t : targets) {
+        liars.push_back(dial(node.port));
+        say(liars.back(), "HELLO 127.0.0.1:" + std::to_string(t.socket.local_port()) + " overlay/1\n");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    std::size_t contacted = 0;
+    for (auto& t : targets) contacted += t.contacted() ? 1 : 0;
+    const double secs = seconds_since(t0);
+    BOOST_TEST_MESSAGE(contacted << " of 20 addresses contacted in " << secs << " s");
+    BOOST_TEST(contacted >= 1u);                                       // a way back is opened...
+    BOOST_TEST(contacted <= static_cast<std::size_t>(secs) + 2u);     // ...at one per second
+    BOOST_TEST(node.quit() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_query_flood_closes_the_link, *utf::timeout(120)) {
+    OverlayNode node({});
+    CountingListener me;  // the HELLO must name a port on our host
+    p2p::Socket s = dial(node.port);
+    std::string flood = "HELLO 127.0.0.1:" + std::to_string(me.socket.local_port()) + " overlay/1\n";
+    for (int i = 0; i < 500; ++i) {
+        char qid[33];
+        std::snprintf(qid, sizeof qid, "%032x", i);
+        flood += "QUERY " + std::string(qid) + " 2 1 x.txt\n";
+    }
+    say(s, flood);
+    BOOST_TEST(closed_by_peer(s, patience));
+    BOOST_TEST(node.child->wait_for("sent an invalid or unwanted overlay message; connection closed."));
+    BOOST_TEST(node.quit() == 0);
+}
+
+// A lab peer given as a bootstrap node receives the lab's bytes only: the probe, nothing else.
+BOOST_AUTO_TEST_CASE(a_lab_peer_is_probed_never_linked, *utf::timeout(120)) {
+    std::error_code ec;
+    p2p::Socket lab = p2p::Socket::listen("127.0.0.1", 0, ec);
+    BOOST_REQUIRE(!ec);
+    OverlayNode node({"--bootstrap", "127.0.0.1:" + std::to_string(lab.local_port())});
+    std::uint16_t ignored_port = 0;
+    BOOST_REQUIRE(lab.wait_readable(patience) == p2p::Wait::ready);
+    p2p::Socket conn = lab.accept(ignored_port, ec);
+    BOOST_REQUIRE(!ec);
+    const std::string probe = "SRCH :p2p-ext:1\n";
+    std::string got(probe.size(), '\0');
+    BOOST_REQUIRE((p2p::read_exact(conn, got.data(), got.size(), {patience, nullptr}) == p2p::ReadStatus::ok));
+    BOOST_TEST(got == probe);
+    say(conn, "450 :p2p-ext:1 not found.");  // what the lab's peer answers
+    std::string more;
+    const auto st = p2p::read_more(conn, more, 4096, {patience, nullptr});
+    BOOST_TEST((st == p2p::ReadStatus::closed || st == p2p::ReadStatus::error));
+    BOOST_TEST(more == "", "a lab peer got: " << more);
+    BOOST_TEST(node.quit() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE_END()

@@ -90,4 +90,22 @@ BOOST_AUTO_TEST_CASE(query_ids_are_fresh_hex) {
     BOOST_TEST((ov::parse("QUERY " + a + " 1 1 x").kind == K::query));
 }
 
+// Whatever arrives, what we forward parses again on the other side: one hostile query with
+// hops 15 must not make our neighbours close our link.
+BOOST_AUTO_TEST_CASE(a_forwarded_query_always_parses_again) {
+    for (unsigned ttl = 0; ttl <= ov::max_ttl; ++ttl)
+        for (unsigned hops = 0; hops <= ov::max_ttl; ++hops) {
+            const ov::Query q{qid, ttl, hops, "a.txt"};
+            const bool ok = ov::acceptable(q);
+            BOOST_TEST(ok == (ttl >= 1 && hops >= 1 && ttl + hops <= 16), ttl << "/" << hops);
+            if (auto next = ov::next_hop(q)) {
+                BOOST_TEST(ok);
+                BOOST_TEST((ov::parse(ov::format_query(*next)).kind == K::query), ttl << "/" << hops);
+                BOOST_TEST(ov::acceptable(*next));
+            }
+        }
+    BOOST_TEST(!ov::next_hop({qid, 2, 15, "a.txt"}));  // the attack the review found
+    BOOST_TEST(!ov::next_hop({qid, 1, 1, "a.txt"}));   // ttl spent
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -35,8 +35,9 @@ public:
     /// Adds `id`, or moves its last_seen forward to `when` (never back). When full, the peer
     /// seen longest ago makes room; false if `id` is itself older than everyone kept.
     bool seen(const PeerId& id, Clock::time_point when = Clock::now(), bool overlay = false);
-    /// Adds `id` if it is not known yet (as heard of now); never refreshes a known one, so a
-    /// peer that only others vouch for still ages out. False when it was already known.
+    /// Adds `id` if it is not known yet (as heard of now) and the list has room; never
+    /// refreshes or evicts a known one, so a peer that only others vouch for still ages out
+    /// and hearsay cannot push out the peers we know. False when not added.
     bool heard_of(const PeerId& id, bool overlay, Clock::time_point when = Clock::now());
     /// Forgets `id`.
     void forget(const PeerId& id);

@@ -31,6 +31,21 @@
 
 namespace p2p {
 
+/// A token bucket: `rate` per second with a burst of one second's worth.
+struct RateBucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point at{};
+    bool take(double rate);
+};
+
+/// What the overlay keeps about one incoming connection; owned by its session, so a peer
+/// cannot grow the overlay's maps by inventing ids.
+struct OverlayConnection {
+    std::string remote_host;     ///< the TCP peer's address: its HELLO must name this host
+    std::optional<PeerId> from;  ///< set by its HELLO
+    RateBucket gossip, messages; ///< PEERS, and QUERY + HIT, per second
+};
+
 struct OverlayConfig {
     std::size_t neighbours = 8;                         ///< links we open by choice, at most
     std::vector<PeerId> bootstrap;                      ///< where to start
@@ -44,6 +59,9 @@ struct OverlayConfig {
     std::chrono::seconds routing_ttl{60};               ///< a query id is remembered this long
     double forward_rate = 20;                           ///< queries per second to one neighbour
     double gossip_rate = 2;                             ///< PEERS per second accepted from one peer
+    double message_rate = 50;                           ///< QUERY + HIT per second from one peer
+    double new_link_rate = 1;                           ///< links to new addresses per second
+    std::size_t max_holders = 64;                       ///< hits one search keeps
 };
 
 class Overlay {
@@ -57,10 +75,10 @@ public:
     /// Stops the timer and every link, and joins them. Idempotent.
     void stop();
 
-    /// One overlay line read by a session. `from` is that connection's HELLO id (set here
-    /// when the HELLO arrives). False: the connection must be closed (malformed, no HELLO
-    /// first, or a flood).
-    bool on_message(std::optional<PeerId>& from, const std::string& line);
+    /// One overlay line read by a session, with that connection's state. False: the
+    /// connection must be closed (malformed, no HELLO first, a HELLO naming another host, or
+    /// a flood).
+    bool on_message(OverlayConnection& connection, const std::string& line);
 
     /// What a search found.
     struct SearchResult {
@@ -85,15 +103,12 @@ private:
     struct Link {
         std::unique_ptr<OverlayLink> link;
         bool chosen = false;  ///< a neighbour (counts against config.neighbours)
+        RateBucket forward;   ///< queries we forward on it
     };
     struct Route {
         std::optional<PeerId> from;  ///< empty: our own search
+        std::string filename;        ///< a hit for another name is not this query's
         std::chrono::steady_clock::time_point at;
-    };
-    struct Bucket {  ///< a token bucket: a rate with a burst of one second's worth
-        double tokens = 0;
-        std::chrono::steady_clock::time_point at{};
-        bool take(double rate);
     };
     struct Search {
         std::string name;
@@ -104,7 +119,10 @@ private:
 
     void timer_loop() noexcept;
     void tick();
-    /// A link to `peer` (opening one if there is none and there is room); null if none.
+    /// The live link to `peer`, or null.
+    OverlayLink* existing_link_locked(const PeerId& peer);
+    /// A link to `peer`, opening one if there is none, there is room, its backoff is over and
+    /// the new-address budget allows; null otherwise.
     OverlayLink* link_to_locked(const PeerId& peer, bool chosen);
     std::string gossip_locked() const;
     void on_query(const PeerId& from, const overlay::Query& q);
@@ -129,8 +147,11 @@ private:
     std::map<PeerId, Retry> retry_;
     std::map<std::string, Route> routes_;
     std::map<std::string, Search> searches_;
-    std::map<PeerId, Bucket> forward_buckets_, gossip_buckets_;
-    std::map<PeerId, std::set<PeerId>> edges_;  ///< who says whom it has as neighbours
+    RateBucket new_links_;                      ///< links to new addresses
+    /// Nodes that said HELLO and have no link back yet (the budget was spent): the timer opens
+    /// one per tick. At most max_links, each kept routing_ttl.
+    std::map<PeerId, std::chrono::steady_clock::time_point> wanted_back_;
+    std::map<PeerId, std::set<PeerId>> edges_;  ///< what linked nodes say their neighbours are
     std::chrono::steady_clock::time_point last_gossip_{};
     bool stopped_ = false;
     boost::thread timer_;

@@ -42,7 +42,10 @@ public:
     std::size_t dropped() const { return dropped_.load(); }
 
     /// Ends the link: wakes its thread (queue wait or blocked connect/send) and joins it.
-    void stop();
+    void stop() { request_stop(); join(); }
+    /// The two halves of stop(), so many links can be told at once and then joined.
+    void request_stop();
+    void join();
 
 private:
     void run() noexcept;

@@ -54,6 +54,13 @@ std::string format_peers(const std::vector<Peers::Entry>& entries);
 std::string format_query(const Query& q);
 std::string format_hit(const Hit& h);
 
+/// Whether a received query may be handled at all: ttl >= 1, hops >= 1, and ttl + hops within
+/// max_ttl + 1 (the origin sends ttl T with hops 1; each hop trades one for the other).
+bool acceptable(const Query& q);
+/// The query to forward one hop further (ttl - 1, hops + 1), if its ttl allows; it always
+/// parses again on the other side.
+std::optional<Query> next_hop(const Query& q);
+
 /// A fresh random query id (OpenSSL's RAND_bytes).
 std::string new_qid();
 

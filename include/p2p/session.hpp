@@ -51,8 +51,8 @@ private:
     const std::atomic<bool>& exit_event_;
     LineReader reader_;
     Overlay* overlay_;
-    /// The listening id an overlay link's HELLO gave; empty for a lab peer or a plain client.
-    std::optional<PeerId> learned_;
+    /// An overlay link's state: its HELLO id (empty for a lab peer or a plain client), rates.
+    OverlayConnection link_;
 };
 
 }  // namespace p2p

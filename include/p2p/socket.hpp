@@ -55,6 +55,8 @@ public:
     void close();
 
     std::uint16_t local_port() const;
+    /// The connected peer's numeric address (IPv4-mapped IPv6 as IPv4); empty on error.
+    std::string remote_host() const;
     int native_handle() const { return fd_; }
     bool is_open() const { return fd_ >= 0; }
     int release() { int fd = fd_; fd_ = -1; return fd; }
