@@ -38,8 +38,15 @@ bool KnownPeers::seen(const PeerId& id, Clock::time_point when, bool overlay) {
 
 bool KnownPeers::heard_of(const PeerId& id, bool overlay, Clock::time_point when) {
     boost::lock_guard<boost::mutex> lock(mutex_);
-    // Hearsay never pushes out a peer we know: when the list is full, it is not taken.
-    if (peers_.count(id) || peers_.size() >= cap_) return false;
+    auto it = peers_.find(id);
+    if (it != peers_.end()) {
+        // A fresher first-hand time (gossip carries ages, never "now") may move it forward.
+        it->second.last_seen = std::max(it->second.last_seen, when);
+        return false;
+    }
+    // Hearsay never pushes out a peer we know: when the list is full, it is not taken; nor a
+    // peer already too old to keep.
+    if (peers_.size() >= cap_ || Clock::now() - when > max_age_) return false;
     peers_.emplace(id, State{when, overlay});
     return true;
 }

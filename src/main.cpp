@@ -89,7 +89,7 @@ int run(int argc, char* argv[]) {
     std::string port_text, shared, state, scan_range, bootstrap;
     p2p::NodeConfig config;
     // Signed on purpose: program_options would wrap "-1" into a huge unsigned value.
-    long long idle_seconds = 300, max_peers = 64, neighbours = 8;
+    long long idle_seconds = 300, max_peers = 64, neighbours = 8, peer_max_age = 7 * 24 * 3600;
     po::options_description desc(
         "p2p-node: a peer-to-peer file-sharing node (the lab's protocol, in C++)\n\n"
         "Usage: p2p-node [options]\n\nOptions");
@@ -111,6 +111,8 @@ int run(int argc, char* argv[]) {
          "overlay nodes to start from: HOST:PORT[,HOST:PORT...] (a bare PORT is on --host)")
         ("neighbours", po::value(&neighbours)->default_value(8),
          "overlay links this node opens by choice (0: only answer links made to it)")
+        ("peer-max-age", po::value(&peer_max_age)->default_value(7 * 24 * 3600),
+         "seconds a known peer is kept without answering us")
         ("quiet,q", "do not print server-side lines (connections, requests, responses)");
     po::variables_map vm;
     try {
@@ -145,6 +147,9 @@ int run(int argc, char* argv[]) {
     }
     if (max_peers < 1 || max_peers > 10000) return fail("--max-peers must be from 1 to 10000");
     if (neighbours < 0 || neighbours > 64) return fail("--neighbours must be from 0 to 64");
+    if (peer_max_age < 1 || peer_max_age > 86400LL * 3650)
+        return fail("--peer-max-age must be from 1 to 315360000 seconds");
+    config.known_peer_max_age = std::chrono::seconds(peer_max_age);
     config.overlay.neighbours = static_cast<std::size_t>(neighbours);
     for (std::size_t at = 0; !bootstrap.empty() && at <= bootstrap.size();) {
         const std::size_t comma = std::min(bootstrap.find(',', at), bootstrap.size());

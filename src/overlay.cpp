@@ -160,11 +160,14 @@ OverlayLink* Overlay::link_to_locked(const PeerId& peer, bool chosen) {
 std::string Overlay::gossip_locked() const {
     std::vector<ov::Peers::Entry> entries;
     for (const auto& [id, l] : links_)
-        if (l.chosen && l.link->state() == OverlayLink::State::up) entries.push_back({id, true});
+        if (l.chosen && l.link->state() == OverlayLink::State::up) entries.push_back({id, true, 0});
+    const auto now = KnownPeers::Clock::now();
     for (const auto& e : known_.list()) {
         if (entries.size() >= ov::max_gossip_ids) break;
-        if (e.overlay && e.id != self_ && !(links_.count(e.id) && links_.at(e.id).chosen))
-            entries.push_back({e.id, false});
+        if (e.overlay && e.id != self_ && !(links_.count(e.id) && links_.at(e.id).chosen)) {
+            const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - e.last_seen).count();
+            entries.push_back({e.id, false, static_cast<std::uint32_t>(std::clamp<long long>(age, 0, 999999999))});
+        }
     }
     return ov::format_peers(entries);
 }
@@ -197,8 +200,10 @@ bool Overlay::on_message(OverlayConnection& c, const std::string& line) {
                     if (e.neighbour) edges.insert(e.id);
             }
         }
+        // Heard of as long ago as the sender says it saw them: a dead node ages out everywhere.
+        const auto now = KnownPeers::Clock::now();
         for (const auto& e : m.peers.entries)
-            if (e.id != self_) known_.heard_of(e.id, true);
+            if (e.id != self_) known_.heard_of(e.id, true, now - std::chrono::seconds(e.age));
         return true;
     }
     case ov::Message::Kind::query:

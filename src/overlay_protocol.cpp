@@ -74,11 +74,22 @@ Message parse(std::string_view line) {
         if (w.size() - 1 > max_gossip_ids) return m;
         for (std::size_t i = 1; i < w.size(); ++i) {
             std::string_view text = w[i];
+            // "<id>[*]@<age>": the age keeps a peer's time as it travels, so hearsay passed
+            // back and forth never makes a dead peer look fresh.
+            const auto at = text.rfind('@');
+            if (at == std::string_view::npos) return m;
+            std::uint64_t age = 0;
+            const std::string_view age_text = text.substr(at + 1);
+            if (age_text.empty() || age_text.size() > 9 ||
+                age_text.find_first_not_of("0123456789") != std::string_view::npos)
+                return m;
+            for (char ch : age_text) age = age * 10 + static_cast<std::uint64_t>(ch - '0');
+            text = text.substr(0, at);
             const bool star = !text.empty() && text.back() == '*';
             if (star) text.remove_suffix(1);
             auto id = full_id(text);
             if (!id) return m;
-            m.peers.entries.push_back({*id, star});
+            m.peers.entries.push_back({*id, star, static_cast<std::uint32_t>(age)});
         }
         m.kind = Message::Kind::peers;
     } else if (w[0] == "QUERY") {
@@ -107,7 +118,8 @@ std::string format_hello(const PeerId& self) {
 std::string format_peers(const std::vector<Peers::Entry>& entries) {
     std::string out = "PEERS";
     for (std::size_t i = 0; i < entries.size() && i < max_gossip_ids; ++i)
-        out += " " + entries[i].id.to_string() + (entries[i].neighbour ? "*" : "");
+        out += " " + entries[i].id.to_string() + (entries[i].neighbour ? "*" : "") + "@" +
+               std::to_string(entries[i].age);
     return out + "\n";
 }
 

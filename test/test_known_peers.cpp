@@ -114,4 +114,20 @@ BOOST_AUTO_TEST_CASE(a_failed_save_keeps_the_old_file) {
     BOOST_TEST(test::read_file(file) == "10.0.0.2:5000 1800000000\n");
 }
 
+// Gossip carries the time a peer was last seen first-hand; hearsay never makes it fresher
+// than that, never evicts a peer we know, and is not taken once too old.
+BOOST_AUTO_TEST_CASE(hearsay_keeps_the_first_hand_time_and_never_evicts) {
+    const auto now = Clock::now();
+    KnownPeers k(2, 600s);
+    BOOST_TEST(k.heard_of(id("5001"), true, now - 100s));
+    BOOST_TEST(!k.heard_of(id("5001"), true, now - 300s));  // older news: no change
+    BOOST_TEST((k.list()[0].last_seen == now - 100s));
+    k.heard_of(id("5001"), true, now - 10s);                  // fresher first-hand time
+    BOOST_TEST((k.list()[0].last_seen == now - 10s));
+    BOOST_TEST(!k.heard_of(id("5002"), true, now - 601s));   // already beyond max age
+    BOOST_TEST(k.seen(id("5003"), now));
+    BOOST_TEST(!k.heard_of(id("5004"), true, now));          // full: hearsay waits
+    BOOST_TEST(k.size() == 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -169,6 +169,28 @@ BOOST_AUTO_TEST_CASE(a_restarted_node_rejoins_from_its_saved_list, *utf::timeout
     BOOST_TEST(nodes[1]->quit() == 0);
 }
 
+// A node that died is aged out everywhere, and gossip does not bring it back: a peer's time
+// travels with it (PEERS ages), so hearsay passed back and forth never looks fresh.
+BOOST_AUTO_TEST_CASE(a_dead_node_is_aged_out_and_stays_out, *utf::timeout(300)) {
+    auto nodes = line_of(3, {"--peer-max-age", "4"});
+    BOOST_REQUIRE(all_know(nodes, 2, std::chrono::seconds(30) + patience));
+    const std::string dead = nodes[2]->id() + " ";
+    BOOST_TEST(nodes[2]->quit() == 0);
+    bool gone = false;
+    const auto deadline = Clock::now() + patience;
+    while (!gone && Clock::now() < deadline) {
+        gone = nodes[0]->command("peers").find(dead) == std::string::npos &&
+               nodes[1]->command("peers").find(dead) == std::string::npos;
+        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    BOOST_TEST(gone);
+    std::this_thread::sleep_for(std::chrono::seconds(6));  // three gossip rounds
+    BOOST_TEST(nodes[0]->command("peers").find(dead) == std::string::npos);
+    BOOST_TEST(nodes[1]->command("peers").find(dead) == std::string::npos);
+    BOOST_TEST(nodes[0]->quit() == 0);
+    BOOST_TEST(nodes[1]->quit() == 0);
+}
+
 // ---- hostile peers and lab peers ----------------------------------------------------------
 
 namespace {

@@ -30,13 +30,14 @@ BOOST_AUTO_TEST_CASE(messages_round_trip_byte_for_byte) {
     BOOST_REQUIRE((h.kind == K::hello));
     BOOST_TEST(h.hello.id.to_string() == "[::1]:5001");
 
-    BOOST_TEST(ov::format_peers({{id("10.0.0.2:5000"), true}, {id("[::1]:7"), false}}) ==
-               "PEERS 10.0.0.2:5000* [::1]:7\n");
-    auto p = ov::parse("PEERS 10.0.0.2:5000* [::1]:7");
+    BOOST_TEST(ov::format_peers({{id("10.0.0.2:5000"), true, 0}, {id("[::1]:7"), false, 42}}) ==
+               "PEERS 10.0.0.2:5000*@0 [::1]:7@42\n");
+    auto p = ov::parse("PEERS 10.0.0.2:5000*@0 [::1]:7@42");
     BOOST_REQUIRE((p.kind == K::peers));
     BOOST_REQUIRE(p.peers.entries.size() == 2u);
     BOOST_TEST(p.peers.entries[0].neighbour);
     BOOST_TEST(!p.peers.entries[1].neighbour);
+    BOOST_TEST(p.peers.entries[1].age == 42u);
     BOOST_TEST((ov::parse("PEERS\n").kind == K::peers));  // knows nobody yet
 
     BOOST_TEST(ov::format_query({qid, 7, 1, "SkyShip.jpg"}) == "QUERY " + qid + " 7 1 SkyShip.jpg\n");
@@ -61,7 +62,7 @@ BOOST_AUTO_TEST_CASE(lab_requests_are_not_overlay_messages) {
 BOOST_AUTO_TEST_CASE(malformed_overlay_messages_are_invalid) {
     const std::string too_many = [] {
         std::string s = "PEERS";
-        for (int i = 0; i < 33; ++i) s += " 10.0.0.1:" + std::to_string(1000 + i);
+        for (int i = 0; i < 33; ++i) s += " 10.0.0.1:" + std::to_string(1000 + i) + "@0";
         return s;
     }();
     for (const std::string& bad : {
@@ -69,8 +70,11 @@ BOOST_AUTO_TEST_CASE(malformed_overlay_messages_are_invalid) {
              std::string("HELLO 127.0.0.1:5000"),                    // no capabilities
              std::string("HELLO 224.0.0.1:5000 overlay/1"),          // multicast: never a peer
              std::string("HELLO 0.0.0.0:5000 overlay/1"),            // unspecified
-             std::string("PEERS 255.255.255.255:1"),                 // broadcast
-             std::string("PEERS host.example:5000"),                 // names are not resolved
+             std::string("PEERS 255.255.255.255:1@0"),               // broadcast
+             std::string("PEERS host.example:5000@0"),               // names are not resolved
+             std::string("PEERS 10.0.0.1:5000"),                     // no age
+             std::string("PEERS 10.0.0.1:5000@-1"),                  // not an age
+             std::string("PEERS 10.0.0.1:5000@1234567890"),          // beyond 9 digits
              too_many,                                               // more than 32 ids
              "QUERY " + qid + " 16 1 a.txt",                         // ttl beyond 15
              "QUERY " + qid + " 7 1 ../etc/passwd",                  // not a plain name

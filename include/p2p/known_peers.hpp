@@ -35,9 +35,10 @@ public:
     /// Adds `id`, or moves its last_seen forward to `when` (never back). When full, the peer
     /// seen longest ago makes room; false if `id` is itself older than everyone kept.
     bool seen(const PeerId& id, Clock::time_point when = Clock::now(), bool overlay = false);
-    /// Adds `id` if it is not known yet (as heard of now) and the list has room; never
-    /// refreshes or evicts a known one, so a peer that only others vouch for still ages out
-    /// and hearsay cannot push out the peers we know. False when not added.
+    /// Adds `id`, last seen at `when` (the time someone saw it first-hand, as gossip tells),
+    /// if the list has room and it is not too old; for a known peer, moves last_seen forward
+    /// to `when` only. Never evicts, so hearsay cannot push out the peers we know. False when
+    /// not added.
     bool heard_of(const PeerId& id, bool overlay, Clock::time_point when = Clock::now());
     /// Forgets `id`.
     void forget(const PeerId& id);

@@ -4,7 +4,8 @@
 // peer never receives any of these. Pure: parse and format, no I/O.
 //
 //   HELLO <id> <capabilities>             the sender's listening id ("overlay/1")
-//   PEERS <id>[*] ...                     up to max_gossip_ids peers; '*': a neighbour of the sender
+//   PEERS <id>[*]@<age> ...               up to max_gossip_ids peers; '*': a neighbour of the
+//                                         sender; age: seconds since the sender last heard of it
 //   QUERY <qid> <ttl> <hops> <filename>   a search: 32 hex qid, ttl 0..15, hops 0..15
 //   HIT <qid> <hops> <holder-id> <filename>   travels back along the query's path
 #pragma once
@@ -28,7 +29,11 @@ constexpr std::size_t qid_size = 32;         ///< hex characters: 16 random byte
 
 struct Hello { PeerId id; std::string capabilities; };
 struct Peers {
-    struct Entry { PeerId id; bool neighbour = false; };
+    struct Entry {
+        PeerId id;
+        bool neighbour = false;
+        std::uint32_t age = 0;  ///< seconds since the sender saw it (or first heard of it)
+    };
     std::vector<Entry> entries;
 };
 struct Query { std::string qid; unsigned ttl = 0, hops = 0; std::string filename; };
