@@ -134,11 +134,11 @@ OverlayLink* Overlay::existing_link_locked(const PeerId& peer) {
 }
 
 OverlayLink* Overlay::link_to_locked(const PeerId& peer, bool chosen) {
-    auto it = links_.find(peer);
-    if (it != links_.end() && it->second.link->state() != OverlayLink::State::failed) {
-        it->second.chosen = it->second.chosen || chosen;
-        return it->second.link.get();
+    if (auto* live = existing_link_locked(peer)) {
+        links_.at(peer).chosen = links_.at(peer).chosen || chosen;
+        return live;
     }
+    auto it = links_.find(peer);
     if (stopped_ || peer == self_ || (it == links_.end() && links_.size() >= config_.max_links))
         return nullptr;
     // Every new connection, whoever asked for it, waits out the peer's backoff and takes from
@@ -160,7 +160,7 @@ OverlayLink* Overlay::link_to_locked(const PeerId& peer, bool chosen) {
 std::string Overlay::gossip_locked() const {
     std::vector<ov::Peers::Entry> entries;
     for (const auto& [id, l] : links_)
-        if (l.chosen && l.link->state() == OverlayLink::State::up) entries.push_back({id, true, 0});
+        if (l.is_neighbour()) entries.push_back({id, true, 0});
     const auto now = KnownPeers::Clock::now();
     for (const auto& e : known_.list()) {
         if (entries.size() >= ov::max_gossip_ids) break;
@@ -307,18 +307,10 @@ Overlay::SearchResult Overlay::search(const std::string& name, unsigned ttl,
     return result;
 }
 
-std::vector<PeerId> Overlay::neighbours() const {
-    boost::lock_guard<boost::mutex> lock(mutex_);
-    std::vector<PeerId> out;
-    for (const auto& [id, l] : links_)
-        if (l.chosen && l.link->state() == OverlayLink::State::up) out.push_back(id);
-    return out;
-}
-
 bool Overlay::is_neighbour(const PeerId& peer) const {
     boost::lock_guard<boost::mutex> lock(mutex_);
     auto it = links_.find(peer);
-    return it != links_.end() && it->second.chosen && it->second.link->state() == OverlayLink::State::up;
+    return it != links_.end() && it->second.is_neighbour();
 }
 
 std::string Overlay::topology_dot() const {
@@ -335,7 +327,7 @@ std::string Overlay::topology_dot() const {
     {
         boost::lock_guard<boost::mutex> lock(mutex_);
         for (const auto& [id, l] : links_)
-            if (l.chosen && l.link->state() == OverlayLink::State::up) add(self_, id);
+            if (l.is_neighbour()) add(self_, id);
         for (const auto& [from, to] : edges_)
             for (const auto& n : to) add(from, n);
     }

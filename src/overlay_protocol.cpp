@@ -29,12 +29,13 @@ std::optional<PeerId> full_id(std::string_view text) {
     return parse_peer_id(text, "", error);
 }
 
-bool small_number(std::string_view s, unsigned limit, unsigned& out) {
-    if (s.empty() || s.size() > 2) return false;
-    unsigned v = 0;
+// Decimal digits only, no sign, at most `limit` (ttl and hops: 15; an age: 9 digits).
+bool parse_decimal(std::string_view s, std::uint32_t limit, std::uint32_t& out) {
+    if (s.empty() || s.size() > 9) return false;
+    std::uint32_t v = 0;
     for (char c : s) {
         if (c < '0' || c > '9') return false;
-        v = v * 10 + static_cast<unsigned>(c - '0');
+        v = v * 10 + static_cast<std::uint32_t>(c - '0');
     }
     if (v > limit) return false;
     out = v;
@@ -78,29 +79,25 @@ Message parse(std::string_view line) {
             // back and forth never makes a dead peer look fresh.
             const auto at = text.rfind('@');
             if (at == std::string_view::npos) return m;
-            std::uint64_t age = 0;
-            const std::string_view age_text = text.substr(at + 1);
-            if (age_text.empty() || age_text.size() > 9 ||
-                age_text.find_first_not_of("0123456789") != std::string_view::npos)
-                return m;
-            for (char ch : age_text) age = age * 10 + static_cast<std::uint64_t>(ch - '0');
+            std::uint32_t age = 0;
+            if (!parse_decimal(text.substr(at + 1), 999999999, age)) return m;
             text = text.substr(0, at);
             const bool star = !text.empty() && text.back() == '*';
             if (star) text.remove_suffix(1);
             auto id = full_id(text);
             if (!id) return m;
-            m.peers.entries.push_back({*id, star, static_cast<std::uint32_t>(age)});
+            m.peers.entries.push_back({*id, star, age});
         }
         m.kind = Message::Kind::peers;
     } else if (w[0] == "QUERY") {
-        if (w.size() != 5 || !is_qid(w[1]) || !small_number(w[2], max_ttl, m.query.ttl) ||
-            !small_number(w[3], max_ttl, m.query.hops) || !FileIndex::is_safe_name(w[4]))
+        if (w.size() != 5 || !is_qid(w[1]) || !parse_decimal(w[2], max_ttl, m.query.ttl) ||
+            !parse_decimal(w[3], max_ttl, m.query.hops) || !FileIndex::is_safe_name(w[4]))
             return m;
         m.query.qid = std::string(w[1]);
         m.query.filename = std::string(w[4]);
         m.kind = Message::Kind::query;
     } else if (w[0] == "HIT") {
-        if (w.size() != 5 || !is_qid(w[1]) || !small_number(w[2], max_ttl, m.hit.hops) ||
+        if (w.size() != 5 || !is_qid(w[1]) || !parse_decimal(w[2], max_ttl, m.hit.hops) ||
             !FileIndex::is_safe_name(w[4]))
             return m;
         auto holder = full_id(w[3]);

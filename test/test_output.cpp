@@ -42,17 +42,17 @@ struct Pipe {
         if (r >= 0) ::close(r);
         r = -1;
     }
-    /// Reads until `out` has written everything it holds and the pipe is empty (or `timeout`).
-    std::string drain(Output& out, std::chrono::milliseconds timeout = 20s) {
+    /// Reads until `done(got, quiet)` holds - `quiet`: nothing arrived for 50 ms - or the pipe
+    /// closes, or `timeout`; everything read.
+    template <class Done>
+    std::string read_while_not(Done done, std::chrono::milliseconds timeout) {
         std::string got;
         const auto deadline = Clock::now() + timeout;
-        while (Clock::now() < deadline) {
-            const bool idle = out.flush(0ms);  // before the read: nothing can follow it then
+        bool quiet = false;
+        while (!done(got, quiet) && Clock::now() < deadline) {
             pollfd p{r, POLLIN, 0};
-            if (::poll(&p, 1, 50) <= 0) {
-                if (idle) break;
-                continue;
-            }
+            quiet = ::poll(&p, 1, 50) <= 0;
+            if (quiet) continue;
             char buf[4096];
             ssize_t n = ::read(r, buf, sizeof buf);
             if (n <= 0) break;
@@ -60,19 +60,20 @@ struct Pipe {
         }
         return got;
     }
+    /// Reads until `out` has written everything it holds and the pipe is empty (or `timeout`).
+    std::string drain(Output& out, std::chrono::milliseconds timeout = 20s) {
+        bool idle = false;
+        return read_while_not([&](const std::string&, bool quiet) {
+            const bool was_idle = idle;
+            idle = out.flush(0ms);  // checked before the next read: nothing can follow it then
+            return quiet && was_idle;
+        }, timeout);
+    }
     /// Reads until `needle` is in what was read (or `timeout`); everything read.
     std::string read_until(const std::string& needle, std::chrono::milliseconds timeout = 20s) {
-        std::string got;
-        const auto deadline = Clock::now() + timeout;
-        while (got.find(needle) == std::string::npos && Clock::now() < deadline) {
-            pollfd p{r, POLLIN, 0};
-            if (::poll(&p, 1, 50) <= 0) continue;
-            char buf[4096];
-            ssize_t n = ::read(r, buf, sizeof buf);
-            if (n <= 0) break;
-            got.append(buf, static_cast<std::size_t>(n));
-        }
-        return got;
+        return read_while_not([&](const std::string& got, bool) {
+            return got.find(needle) != std::string::npos;
+        }, timeout);
     }
 };
 

@@ -93,8 +93,7 @@ public:
                         const std::atomic<bool>& cancel,
                         const std::function<void(const PeerId&, unsigned)>& on_hit);
 
-    /// The links we chose (not the reply links).
-    std::vector<PeerId> neighbours() const;
+    /// A link we chose (not a link back), up.
     bool is_neighbour(const PeerId& peer) const;
     /// The overlay as far as gossip tells: Graphviz DOT.
     std::string topology_dot() const;
@@ -104,6 +103,7 @@ private:
         std::unique_ptr<OverlayLink> link;
         bool chosen = false;  ///< a neighbour (counts against config.neighbours)
         RateBucket forward;   ///< queries we forward on it
+        bool is_neighbour() const { return chosen && link->state() == OverlayLink::State::up; }
     };
     struct Route {
         std::optional<PeerId> from;  ///< empty: our own search

@@ -36,8 +36,8 @@ struct Peers {
     };
     std::vector<Entry> entries;
 };
-struct Query { std::string qid; unsigned ttl = 0, hops = 0; std::string filename; };
-struct Hit { std::string qid; unsigned hops = 0; PeerId holder; std::string filename; };
+struct Query { std::string qid; std::uint32_t ttl = 0, hops = 0; std::string filename; };
+struct Hit { std::string qid; std::uint32_t hops = 0; PeerId holder; std::string filename; };
 
 /// One parsed message; `kind` none when the line is not an overlay message at all (then it is
 /// a lab request and goes to the handler), invalid when it is one of ours but malformed.
