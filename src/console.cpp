@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iterator>
 #include <poll.h>
 #include <fstream>
@@ -354,11 +355,18 @@ void Console::topology(const std::string& file) {
         for (std::string l; std::getline(lines, l);) out_.line(l);
         return;
     }
-    std::ofstream out(file, std::ios::trunc);
+    // Written whole or not at all: a temporary file beside it, then a rename.
+    const std::string tmp = file + ".tmp";
+    std::ofstream out(tmp, std::ios::trunc);
     out << dot;
     out.close();
-    if (!out) out_.line("Could not write " + file + ".");
-    else out_.line("Topology written to " + file + " (render: dot -Tpng " + file + " -o overlay.png).");
+    if (!out || std::rename(tmp.c_str(), file.c_str()) != 0) {
+        const std::string why = std::strerror(errno);
+        std::remove(tmp.c_str());
+        out_.line("Could not write " + file + ": " + why + ".");
+        return;
+    }
+    out_.line("Topology written to " + file + " (render: dot -Tpng " + file + " -o overlay.png).");
 }
 
 void Console::list_peers() {
