@@ -1,6 +1,7 @@
 #include "p2p/client.hpp"
 
 #include "p2p/protocol.hpp"
+#include "p2p/trace.hpp"
 
 #include <boost/filesystem/operations.hpp>
 
@@ -11,11 +12,15 @@ namespace pr = protocol;
 
 SearchOutcome search(Socket& socket, const std::string& name, const ReadLimits& limits) {
     std::error_code ec;
-    socket.write_all(pr::format_request(pr::Verb::search, name), ec);
+    const std::string request = pr::format_request(pr::Verb::search, name);
+    socket.write_all(request, ec);
     if (ec) return SearchOutcome::disconnected;
+    trace(socket, Trace::Dir::sent, request);
     std::string answer;
     for (;;) {
-        switch (pr::parse_search_answer(answer, name)) {
+        const auto kind = pr::parse_search_answer(answer, name);
+        if (kind != pr::SearchAnswer::incomplete) trace(socket, Trace::Dir::received, answer);
+        switch (kind) {
         case pr::SearchAnswer::found: return SearchOutcome::found;
         case pr::SearchAnswer::not_found: return SearchOutcome::not_found;
         case pr::SearchAnswer::invalid: return SearchOutcome::invalid_answer;
@@ -64,19 +69,28 @@ DownloadOutcome from_receive(const ReceiveResult& r, std::uint64_t expected) {
     return out;
 }
 
+// The file's bytes are no message: the trace says how many arrived.
+DownloadOutcome received(const Socket& socket, DownloadOutcome out) {
+    trace_note(socket, Trace::Dir::received, "file data: " + std::to_string(out.bytes) + " bytes");
+    return out;
+}
+
 // The lab's REQ: 40-byte status field (longer from a lab sender, see below), 4-byte length,
 // the bytes.
 DownloadOutcome download_lab(Socket& socket, const std::string& name, const FileIndex& index,
                              bool overwrite, const ReadLimits& limits, const ProgressFn& progress) {
     using K = DownloadOutcome::Kind;
     std::error_code ec;
-    socket.write_all(pr::format_request(pr::Verb::request, name), ec);
+    const std::string request = pr::format_request(pr::Verb::request, name);
+    socket.write_all(request, ec);
     if (ec) return {K::disconnected};
+    trace(socket, Trace::Dir::sent, request);
 
     std::string field(pr::status_field_size, '\0');
     if (auto st = read_exact(socket, field.data(), field.size(), limits); st != ReadStatus::ok)
         return {from_read(st)};
     const pr::Status status = pr::parse_status_field(field);
+    trace(socket, Trace::Dir::received, field);
     if (status == pr::Status::invalid) return {K::invalid_answer};
     // A lab sender pads to 40 characters and never cuts: for a long or non-ASCII name its text
     // runs past the field. We know that text exactly, so read the rest of it and check it.
@@ -99,8 +113,9 @@ DownloadOutcome download_lab(Socket& socket, const std::string& name, const File
     if (auto st = read_exact(socket, prefix, sizeof prefix, limits); st != ReadStatus::ok)
         return {from_read(st)};
     const std::uint64_t length = pr::decode_length(prefix);
+    trace_note(socket, Trace::Dir::received, "length field: " + std::to_string(length) + " bytes follow");
     ReceiveTarget target{index, name, overwrite, 0, length, {}, false};
-    return from_receive(receive_file(socket, target, limits, progress), length);
+    return received(socket, from_receive(receive_file(socket, target, limits, progress), length));
 }
 
 // Reads one extension answer line, byte by byte: the file's bytes follow it directly.
@@ -111,7 +126,10 @@ ReadStatus read_ext_answer(Socket& socket, pr::ExtAnswer& answer, const ReadLimi
         if (auto st = read_exact(socket, &c, 1, limits); st != ReadStatus::ok) return st;
         line += c;
         answer = pr::parse_ext_answer(line);
-        if (answer.kind != pr::ExtAnswer::Kind::incomplete) return ReadStatus::ok;
+        if (answer.kind != pr::ExtAnswer::Kind::incomplete) {
+            trace(socket, Trace::Dir::received, line);
+            return ReadStatus::ok;
+        }
     }
 }
 
@@ -126,8 +144,10 @@ DownloadOutcome download_extended(Socket& socket, const std::string& name, const
     if (fec) offset = 0;
     for (int attempt = 0; attempt < 2; ++attempt) {
         std::error_code ec;
-        socket.write_all(pr::format_ext_request(name, offset), ec);
+        const std::string request = pr::format_ext_request(name, offset);
+        socket.write_all(request, ec);
         if (ec) return {K::disconnected};
+        trace(socket, Trace::Dir::sent, request);
         pr::ExtAnswer answer{pr::ExtAnswer::Kind::invalid};
         // The sender hashes the whole file before its first answer (about 3 s per GiB here,
         // once per file version): allow for that, Ctrl-C and quit still end the wait.
@@ -145,8 +165,8 @@ DownloadOutcome download_extended(Socket& socket, const std::string& name, const
         case pr::ExtAnswer::Kind::found: {
             if (answer.size < offset) return {K::invalid_answer};  // would wrap the length
             ReceiveTarget target{index, name, overwrite, offset, answer.size, answer.sha256, true};
-            DownloadOutcome out = from_receive(receive_file(socket, target, limits, progress),
-                                               answer.size - offset);
+            DownloadOutcome out = received(socket, from_receive(receive_file(socket, target, limits, progress),
+                                                                answer.size - offset));
             out.resumed_from = offset;
             out.verified = out.kind == K::saved;
             out.partial_kept = stream_lost(out.kind);

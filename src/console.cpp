@@ -90,6 +90,13 @@ const std::vector<std::string>& Console::usage() {
         "sf <filename>: Search for a file on all connected peers.",
         "request <filename> <peer_id>: Request a file from a peer.",
         "quit: Quit the program.",
+        // The lab's eight lines above, unchanged; ours follow.
+        "Beyond the lab (README.md, docs/overlay.md):",
+        "scan <hosts>[:<ports>]: Probe other hosts and ports, e.g. scan 10.0.0.1-10.0.0.5:5000-5009.",
+        "connect, request and disconnect take a host too: connect 10.0.0.2:5000, connect [::1]:5001.",
+        "search <filename> [ttl]: Search the overlay hop by hop (ttl 1 to 15, default 7).",
+        "peers: List known peers: connected, neighbour, last seen.",
+        "topology [file]: The overlay this node knows, as Graphviz DOT.",
     };
     return lines;
 }

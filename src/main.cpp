@@ -113,7 +113,9 @@ int run(int argc, char* argv[]) {
          "overlay links this node opens by choice (0: only answer links made to it)")
         ("peer-max-age", po::value(&peer_max_age)->default_value(7 * 24 * 3600),
          "seconds a known peer is kept without answering us")
-        ("quiet,q", "do not print server-side lines (connections, requests, responses)");
+        ("trace", "print every wire message sent and received: direction, peer, the bytes and "
+         "what they mean")
+        ("quiet,q", "do not print server-side lines (connections, requests, responses, traces)");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -151,6 +153,7 @@ int run(int argc, char* argv[]) {
         return fail("--peer-max-age must be from 1 to 315360000 seconds");
     config.known_peer_max_age = std::chrono::seconds(peer_max_age);
     config.overlay.neighbours = static_cast<std::size_t>(neighbours);
+    config.trace = vm.count("trace") > 0;
     for (std::size_t at = 0; !bootstrap.empty() && at <= bootstrap.size();) {
         const std::size_t comma = std::min(bootstrap.find(',', at), bootstrap.size());
         const std::string item = bootstrap.substr(at, comma - at);

@@ -1,5 +1,6 @@
 #include "p2p/node.hpp"
 
+#include "p2p/handshake.hpp"
 #include "p2p/protocol.hpp"
 #include "p2p/worker_thread.hpp"
 
@@ -13,7 +14,8 @@ Node::Node(NodeConfig config, Output& output)
     : config_(std::move(config)), output_(output),
       index_(std::make_unique<FileIndex>(config_.shared_dir)),
       sessions_(config_.max_sessions),
-      known_(config_.known_peers_cap, config_.known_peer_max_age) {
+      known_(config_.known_peers_cap, config_.known_peer_max_age),
+      trace_(config_.trace ? std::make_unique<Trace>(output_) : nullptr) {
     // One spelling per host, so our own id and a peer's compare equal ("::0:1" is "::1").
     std::string ignored;
     if (auto host = parse_host(config_.host, ignored)) config_.host = *host;
@@ -40,7 +42,8 @@ void Node::start(std::error_code& ec) {
         [this](Socket s, std::uint16_t peer_port) { on_accept(std::move(s), peer_port); });
     port_ = listener_->port();
     // Before the listener runs: every session is handed the overlay.
-    overlay_ = std::make_unique<Overlay>(config_.overlay, id(), *index_, known_, output_, stop_event_);
+    overlay_ = std::make_unique<Overlay>(config_.overlay, id(), *index_, known_, output_, stop_event_,
+                                         trace_.get());
     try {
         listener_->start();
         overlay_->start();
@@ -54,8 +57,8 @@ void Node::start(std::error_code& ec) {
     if (!load_note.empty()) output_.line(load_note);
 }
 
-void Node::remember(const PeerId& peer) {
-    known_.seen(peer);
+void Node::remember(const PeerId& peer, bool overlay) {
+    known_.seen(peer, KnownPeers::Clock::now(), overlay);
     save_known_peers();
 }
 
@@ -73,7 +76,7 @@ std::vector<KnownPeers::Entry> Node::known_peers() {
 void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     auto shared = std::make_shared<Socket>(std::move(socket));
     auto session = std::make_shared<Session>(shared, peer_port, *index_, output_,
-                                             config_.session, exit_, overlay_.get());
+                                             config_.session, exit_, overlay_.get(), trace_.get());
     const auto admit = sessions_.start(shared, [session] { session->run(); });
     if (admit == SessionRegistry::Admit::started || admit == SessionRegistry::Admit::stopping)
         return;  // a started session prints its own first line
@@ -156,15 +159,14 @@ Node::ConnectResult Node::connect(const PeerId& peer) {
     std::error_code ec;
     Socket s = Socket::connect(peer.host, peer.port, config_.connect_timeout, ec, &exit_);
     if (ec) return ConnectResult::inactive;
+    s.set_trace(trace_.get(), peer.to_string());
     // Lab peers answer the probe "not found" at once; a peer that cannot answer it (a busy
     // node, something that is not a node) is no usable peer.
-    ReadLimits probe_limits{config_.probe_timeout, &exit_};
-    SearchOutcome probe = probe_extension(s, probe_limits);
-    if (probe != SearchOutcome::found && probe != SearchOutcome::not_found)
-        return ConnectResult::inactive;
-    remember(peer);
-    return peers_.add(peer, std::move(s), probe == SearchOutcome::found)
-               ? ConnectResult::connected : ConnectResult::already_connected;
+    const Handshake shake = handshake(s, id(), {config_.probe_timeout, &exit_});
+    if (shake.kind == Handshake::Kind::failed) return ConnectResult::inactive;
+    const bool ours = shake.kind == Handshake::Kind::ours;
+    remember(peer, ours && has_capability(shake.peer->capabilities, overlay::capability));
+    return peers_.add(peer, std::move(s), ours) ? ConnectResult::connected : ConnectResult::already_connected;
 }
 
 bool Node::disconnect(const PeerId& peer) { return peers_.remove(peer); }

@@ -22,8 +22,8 @@ bool RateBucket::take(double rate) {
 }
 
 Overlay::Overlay(OverlayConfig config, PeerId self, const FileIndex& files, KnownPeers& known,
-                 Output& output, StopEvent& stop)
-    : config_(std::move(config)), self_(std::move(self)), files_(files), known_(known),
+                 Output& output, StopEvent& stop, const Trace* trace)
+    : config_(std::move(config)), self_(std::move(self)), trace_(trace), files_(files), known_(known),
       output_(output), stop_(stop) {
     for (const auto& b : config_.bootstrap)
         if (b != self_) known_.seen(b, KnownPeers::Clock::now(), true);
@@ -147,8 +147,8 @@ OverlayLink* Overlay::link_to_locked(const PeerId& peer, bool chosen) {
     if (r != retry_.end() && r->second.at > SteadyClock::now()) return nullptr;
     if (!new_links_.take(config_.new_link_rate)) return nullptr;
     if (it != links_.end()) links_.erase(it);
-    auto link = std::make_unique<OverlayLink>(peer, ov::format_hello(self_) + gossip_locked(),
-                                              config_.connect_timeout);
+    auto link = std::make_unique<OverlayLink>(peer, self_, gossip_locked(), config_.connect_timeout,
+                                              trace_);
     try {
         link->start();
     } catch (const std::exception&) {  // no thread: no link, the next tick tries again
@@ -178,21 +178,28 @@ bool Overlay::on_message(OverlayConnection& c, const std::string& line) {
     case ov::Message::Kind::none:
     case ov::Message::Kind::invalid: return false;
     case ov::Message::Kind::hello: {
-        // One HELLO per connection, not with our own id, and naming the host it comes from:
-        // a peer can make us link back only to a port on its own address.
-        if (c.from || m.hello.id == self_ || m.hello.id.host != c.remote_host) return false;
+        // One HELLO per connection, not with our own id.
+        if (c.hello || m.hello.id == self_) return false;
+        c.hello = true;
+        c.capabilities = m.hello.capabilities;
+        // Its id is taken only when it names the host the connection comes from: a peer can
+        // make us link back only to a port on its own address. Otherwise (a node on 127.0.0.1
+        // reaching [::1], a host with several addresses) the connection still serves requests;
+        // gossip and searches on it are refused, since they need an id.
+        if (m.hello.id.host != c.remote_host) return true;
         c.from = m.hello.id;
         known_.heard_of(*c.from, true);  // counts as seen once our link to it is up
-        boost::lock_guard<boost::mutex> lock(mutex_);
-        // The way back to it now if the budget allows, else from the timer.
-        if (!link_to_locked(*c.from, false) && wanted_back_.size() < config_.max_links)
-            wanted_back_[*c.from] = SteadyClock::now();
         return true;
     }
     case ov::Message::Kind::peers: {
         if (!c.from || !c.gossip.take(config_.gossip_rate)) return false;  // a flood
         {
             boost::lock_guard<boost::mutex> lock(mutex_);
+            // Every HELLO ends a handshake, the console's connections too; only a link gossips.
+            // The way back to it now if the budget allows, else from the timer.
+            if (!c.link && !link_to_locked(*c.from, false) && wanted_back_.size() < config_.max_links)
+                wanted_back_[*c.from] = SteadyClock::now();
+            c.link = true;
             if (existing_link_locked(*c.from)) {  // edges only from nodes we are linked to
                 auto& edges = edges_[*c.from];
                 edges.clear();

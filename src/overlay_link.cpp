@@ -1,15 +1,17 @@
 #include "p2p/overlay_link.hpp"
 
-#include "p2p/client.hpp"
+#include "p2p/handshake.hpp"
 #include "p2p/worker_thread.hpp"
 
 #include <boost/thread/lock_guard.hpp>
 
 namespace p2p {
 
-OverlayLink::OverlayLink(PeerId to, std::string greeting, std::chrono::milliseconds connect_timeout,
+OverlayLink::OverlayLink(PeerId to, PeerId self, std::string greeting,
+                         std::chrono::milliseconds connect_timeout, const Trace* trace,
                          std::size_t queue_cap)
-    : to_(std::move(to)), connect_timeout_(connect_timeout), queue_cap_(queue_cap) {
+    : to_(std::move(to)), self_(std::move(self)), connect_timeout_(connect_timeout), trace_(trace),
+      queue_cap_(queue_cap) {
     queue_.push_back(std::move(greeting));
 }
 
@@ -49,9 +51,10 @@ bool OverlayLink::open(Socket& socket) {
     socket = Socket::connect(to_.host, to_.port, connect_timeout_, ec, &stopping_);
     if (ec) return false;
     socket.set_send_timeout(std::chrono::seconds(10));  // a neighbour that stopped reading
-    // Our nodes answer the probe "found"; anything else (a lab peer, a busy node) is no
-    // overlay neighbour, and never sees a byte it does not understand.
-    return probe_extension(socket, {connect_timeout_ * 3, &stopping_}) == SearchOutcome::found;
+    socket.set_trace(trace_, to_.to_string());
+    // Only our nodes get past the handshake; a lab peer or a busy node is no overlay
+    // neighbour, and never sees a byte it does not understand.
+    return handshake(socket, self_, {connect_timeout_ * 3, &stopping_}).kind == Handshake::Kind::ours;
 }
 
 void OverlayLink::run() noexcept {
@@ -81,6 +84,7 @@ void OverlayLink::serve() {
         lock.unlock();
         std::error_code ec;
         socket->write_all(line, ec);
+        if (!ec) trace(*socket, Trace::Dir::sent, line);
         lock.lock();
         if (ec) break;
     }

@@ -2,6 +2,7 @@
 
 #include "p2p/handler.hpp"
 #include "p2p/protocol.hpp"
+#include "p2p/trace.hpp"
 #include "p2p/transfer.hpp"
 
 #include <exception>
@@ -11,14 +12,16 @@ namespace pr = protocol;
 
 Session::Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const FileIndex& index,
                  Output& output, const SessionLimits& limits, const std::atomic<bool>& exit_event,
-                 Overlay* overlay)
-    : socket_(std::move(socket)), peer_id_(peer_id), index_(index), output_(output),
-      limits_(limits), exit_event_(exit_event), reader_(pr::max_request_size), overlay_(overlay) {}
+                 Overlay* overlay, const Trace* trace)
+    : socket_(std::move(socket)), name_(std::to_string(peer_id)), index_(index), output_(output),
+      limits_(limits), exit_event_(exit_event), reader_(pr::max_request_size), overlay_(overlay) {
+    if (trace) socket_->set_trace(trace, PeerId{socket_->remote_host(), peer_id}.to_string());
+}
 
 void Session::run() noexcept {
     try {
         // Printed here, not by the listener, so it always comes before this peer's requests.
-        output_.server_line("Connection established with peer " + std::to_string(peer_id_));
+        output_.server_line("Connection established with peer " + name_);
         serve();
     } catch (const std::exception& e) {
         output_.server_line("Connection with " + who() + " failed: " + e.what());
@@ -38,7 +41,7 @@ void Session::serve() {
         while (auto line = reader_.next_line())
             if (!dispatch(*line)) return;
         if (reader_.overflowed()) {
-            output_.server_line("Message from peer " + std::to_string(peer_id_) +
+            output_.server_line("Message from peer " + name_ +
                                 " too long; connection closed.");
             std::error_code ignored;
             socket_->write_all(pr::too_long_answer(), ignored);
@@ -53,7 +56,7 @@ void Session::serve() {
         case Wait::error: return;
         case Wait::timeout:
             if (!reader_.has_partial()) {
-                output_.server_line("Peer " + std::to_string(peer_id_) + " idle; connection closed.");
+                output_.server_line("Peer " + name_ + " idle; connection closed.");
                 return;
             }
             if (!dispatch(reader_.take_partial())) return;
@@ -64,7 +67,7 @@ void Session::serve() {
         std::size_t n = socket_->read_some(buf, sizeof buf, ec);
         if (ec || n == 0) {
             if (!exit_event_.load())
-                output_.server_line("Peer " + std::to_string(peer_id_) + " closed connection.");
+                output_.server_line("Peer " + name_ + " closed connection.");
             return;
         }
         reader_.feed(std::string_view(buf, n));
@@ -72,42 +75,64 @@ void Session::serve() {
 }
 
 bool Session::dispatch(const std::string& message) {
-    const std::string id = std::to_string(peer_id_);
-    // One-way overlay lines from one of our nodes' links: nothing is answered on this connection.
-    if (overlay_ && overlay::is_overlay_message(message)) {
-        const bool first = !link_.from;
-        if (first && link_.remote_host.empty()) link_.remote_host = socket_->remote_host();
-        if (!overlay_->on_message(link_, message)) {
-            output_.server_line("Peer " + id + " sent an invalid or unwanted overlay message; connection closed.");
-            return false;
-        }
-        if (first && link_.from)
-            output_.server_line("Peer " + id + " is overlay node " + link_.from->to_string() + ".");
-        return true;
-    }
+    trace(*socket_, Trace::Dir::received, message);
+    if (overlay_ && overlay::is_overlay_message(message)) return dispatch_overlay(message);
+    const std::string& id = name_;
     auto parsed = pr::parse_request(message);
     if (parsed.error == pr::ParseError::empty) return true;  // blank line: nothing to answer
     std::error_code ec;
     if (parsed.request && parsed.request->verb == pr::Verb::search &&
         parsed.request->filename == pr::extension_probe) {
         // Every connect from one of our nodes starts with this probe: answer it quietly.
-        socket_->write_all(handle_request(*parsed.request, index_).header, ec);
-        return !ec;
+        return send(handle_request(*parsed.request, index_).header);
     }
     output_.server_line("Received message from " + id + ": " + pr::render_bytes(message));
     if (!parsed.request) {
         output_.server_line("Unknown message.");
-        socket_->write_all(pr::format_error_answer(parsed.error), ec);
-        return !ec;
+        return send(pr::format_error_answer(parsed.error));
     }
     Reply reply = handle_request(*parsed.request, index_, &exit_event_);
     if (reply.abandoned) return false;  // closed without an answer; nothing to log at shutdown
     output_.server_line("Response to peer " + id + ":  " + pr::escape_control(reply.log));
     socket_->write_all(reply.header, ec);
-    if (!ec && reply.body) send_file(*socket_, *reply.body, reply.body_offset, ec);
+    if (!ec) trace(*socket_, Trace::Dir::sent, reply.header);
+    if (!ec && reply.body) {
+        send_file(*socket_, *reply.body, reply.body_offset, ec);
+        if (!ec) trace_note(*socket_, Trace::Dir::sent, "file data: " +
+                            std::to_string(reply.body->size() - reply.body_offset) + " bytes");
+    }
     if (ec && !exit_event_.load())
         output_.server_line("Sending to peer " + id + " failed: " + ec.message() + "; connection closed.");
     return !ec;
+}
+
+bool Session::send(const std::string& bytes) {
+    std::error_code ec;
+    socket_->write_all(bytes, ec);
+    if (!ec) trace(*socket_, Trace::Dir::sent, bytes);
+    return !ec;
+}
+
+bool Session::dispatch_overlay(const std::string& message) {
+    const bool first = !link_.hello;
+    if (first && link_.remote_host.empty()) link_.remote_host = socket_->remote_host();
+    if (!overlay_->on_message(link_, message)) {
+        output_.server_line("Peer " + name_ + " sent an invalid or unwanted overlay message; connection closed.");
+        return false;
+    }
+    if (!first || !link_.hello) return true;
+    // The handshake's accepting half (handshake.hpp): answer with our HELLO; from now on the
+    // peer goes by its listening id.
+    if (link_.from) {
+        output_.server_line("Peer " + name_ + " is node " + link_.from->to_string() + " (" +
+                            pr::escape_control(link_.capabilities) + ").");
+        name_ = link_.from->to_string();
+        if (socket_->trace_tag().trace) socket_->set_trace(socket_->trace_tag().trace, name_);
+    } else {
+        output_.server_line("Peer " + name_ + " is one of our nodes, but its HELLO names another host than " +
+                            link_.remote_host + "; its id is not taken.");
+    }
+    return send(overlay::format_hello(overlay_->self()));
 }
 
 }  // namespace p2p

@@ -63,6 +63,7 @@ Socket& Socket::operator=(Socket&& other) noexcept {
     if (this != &other) {
         close();
         fd_ = other.release();
+        tag_ = std::move(other.tag_);
     }
     return *this;
 }

@@ -37,6 +37,8 @@ struct OverlayNode {
                                          "--shared", (dir / "shared").string(),
                                          "--state", (state.empty() ? dir / "state" : state).string()};
         argv.insert(argv.end(), extra.begin(), extra.end());
+        for (std::size_t i = 0; i + 1 < extra.size(); ++i)
+            if (extra[i] == "--host") host = extra[i + 1];
         child = std::make_unique<Child>(argv, dir.path());
         port = child->listening_port();
         BOOST_REQUIRE_MESSAGE(port != 0, "node did not start:\n" << child->output());
@@ -45,7 +47,10 @@ struct OverlayNode {
         BOOST_REQUIRE(seen != std::string::npos);
         seen += 1 + prompt.size();
     }
-    std::string id() const { return "127.0.0.1:" + std::to_string(port); }
+    std::string host = "127.0.0.1";  ///< its --host
+    std::string id() const {
+        return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+    }
 
     /// Runs a console command; what it printed up to the next prompt.
     std::string command(const std::string& line, std::chrono::milliseconds timeout = patience) {
@@ -146,6 +151,28 @@ BOOST_AUTO_TEST_CASE(a_query_is_handled_once_per_node_despite_cycles, *utf::time
     for (auto& n : nodes) BOOST_TEST(n->quit() == 0);
 }
 
+// The overlay over IPv6: ids are [::1]:port on the wire, in gossip, in hits and on the console.
+BOOST_AUTO_TEST_CASE(an_ipv6_overlay_on_the_loopback, *utf::timeout(300)) {
+    if (!ipv6_loopback_available()) {
+        BOOST_TEST_MESSAGE("skipped: ::1 cannot be bound here");
+        return;
+    }
+    auto nodes = line_of(4, {"--host", "::1", "--neighbours", "1"}, {"--host", "::1", "--neighbours", "0"});
+    write_file(nodes.back()->dir / "shared" / "v6.txt", 1000, 5);
+    BOOST_TEST(all_know(nodes, 3, std::chrono::seconds(30) + patience));
+    auto& first = *nodes.front();
+    const std::string peers = first.command("peers");
+    for (std::size_t i = 1; i < nodes.size(); ++i)
+        BOOST_TEST(peers.find(nodes[i]->id()) != std::string::npos, peers);
+    const std::string out = first.command("search v6.txt 5");
+    BOOST_TEST(out.find("v6.txt found on " + nodes.back()->id() + " (3 hops)\n") != std::string::npos, out);
+    const std::string req = first.command("request v6.txt " + nodes.back()->id());
+    BOOST_TEST(req.find("SHA-256 verified.") != std::string::npos, req);
+    BOOST_TEST(fs::file_size(first.dir / "shared" / "v6.txt") == 1000u);
+    BOOST_TEST(nodes.back()->child->wait_for_at(0, " is node " + first.id() + " (overlay/1).") != std::string::npos);
+    for (auto& n : nodes) BOOST_TEST(n->quit() == 0);
+}
+
 // The state folder remembers the overlay: a node restarted without --bootstrap finds it again.
 BOOST_AUTO_TEST_CASE(a_restarted_node_rejoins_from_its_saved_list, *utf::timeout(300)) {
     auto nodes = line_of(3, {});
@@ -232,6 +259,37 @@ struct CountingListener {
 
 }  // namespace
 
+BOOST_AUTO_TEST_SUITE(handshake)
+
+/// The node printed `line`, now or earlier (within the patience).
+bool saw(OverlayNode& n, const std::string& line) { return n.child->wait_for_at(0, line) != std::string::npos; }
+
+// `connect` runs the handshake: the accepting node learns the connecting node's listening id
+// (not its ephemeral port) and names it so from then on; --trace shows every message decoded.
+BOOST_AUTO_TEST_CASE(a_connect_tells_the_listening_id_and_trace_shows_the_messages, *utf::timeout(120)) {
+    OverlayNode a({"--neighbours", "0", "--trace"});
+    OverlayNode b({"--neighbours", "0", "--trace"});
+    write_file(b.dir / "shared" / "x.txt", 10, 3);
+    const std::string out = a.command("connect " + b.id());
+    BOOST_TEST(out.find("trace -> " + b.id() + "  b'HELLO " + a.id() + " overlay/1\\n'  hello: node " + a.id() +
+                        ", capabilities overlay/1") != std::string::npos, out);
+    BOOST_TEST(out.find("trace <- " + b.id() + "  b'HELLO " + b.id() + " overlay/1\\n'") != std::string::npos, out);
+    BOOST_TEST(saw(b, " is node " + a.id() + " (overlay/1)."));
+    const std::string sf = a.command("sf x.txt");
+    BOOST_TEST(sf.find("trace -> " + b.id() + "  b'SRCH x.txt\\n'  search: is \"x.txt\" shared?") != std::string::npos, sf);
+    BOOST_TEST(sf.find("trace <- " + b.id() + "  b'150 x.txt found.'  answer: found") != std::string::npos, sf);
+    BOOST_TEST(saw(b, "Received message from " + a.id() + ": b'SRCH x.txt'"));
+    BOOST_TEST(saw(b, "trace -> " + a.id() + "  b'150 x.txt found.'  answer: found"));
+    const std::string req = a.command("request x.txt " + b.id());
+    BOOST_TEST(req.find("trace <- " + b.id() + "  file data: 10 bytes") != std::string::npos, req);
+    BOOST_TEST(saw(b, "trace -> " + a.id() + "  file data: 10 bytes"));
+    BOOST_TEST(a.known() == 1u);
+    BOOST_TEST(a.quit() == 0);
+    BOOST_TEST(b.quit() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(hostile)
 
 // A HELLO may only name the host it comes from, and however many arrive, links to new
@@ -240,15 +298,20 @@ BOOST_AUTO_TEST_CASE(hellos_cannot_aim_the_node_at_other_addresses, *utf::timeou
     OverlayNode node({});
     {
         p2p::Socket s = dial(node.port);
-        say(s, "HELLO 10.0.0.1:5000 overlay/1\n");  // not where it comes from
+        // Not where it comes from: answered (the connection may still serve requests), its id
+        // not taken, so the gossip that would make it a link closes the connection.
+        say(s, "HELLO 10.0.0.1:5000 overlay/1\nPEERS\n");
         BOOST_TEST(closed_by_peer(s, patience));
+        BOOST_TEST(node.child->wait_for_at(0, "its HELLO names another host than 127.0.0.1; its id is not taken.") != std::string::npos);
     }
     std::vector<CountingListener> targets(20);
     std::vector<p2p::Socket> liars;
     const auto t0 = Clock::now();
     for (auto& t : targets) {
         liars.push_back(dial(node.port));
-        say(liars.back(), "HELLO 127.0.0.1:" + std::to_string(t.socket.local_port()) + " overlay/1\n");
+        // HELLO ends a handshake; the PEERS after it makes this connection a link, which wants
+        // a link back.
+        say(liars.back(), "HELLO 127.0.0.1:" + std::to_string(t.socket.local_port()) + " overlay/1\nPEERS\n");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     std::size_t contacted = 0;
@@ -257,6 +320,33 @@ BOOST_AUTO_TEST_CASE(hellos_cannot_aim_the_node_at_other_addresses, *utf::timeou
     BOOST_TEST_MESSAGE(contacted << " of 20 addresses contacted in " << secs << " s");
     BOOST_TEST(contacted >= 1u);                                       // a way back is opened...
     BOOST_TEST(contacted <= static_cast<std::size_t>(secs) + 2u);     // ...at one per second
+    BOOST_TEST(node.quit() == 0);
+}
+
+// The handshake's accepting half: a HELLO is answered with the node's own, byte for byte, and
+// opens no link back until the connection gossips (a console's connection never does). With
+// neighbours to choose, a node that said HELLO is a candidate like any other overlay peer.
+BOOST_AUTO_TEST_CASE(a_hello_is_answered_and_only_a_link_is_linked_back, *utf::timeout(120)) {
+    OverlayNode node({"--neighbours", "0"});  // chooses no neighbour: only links back remain
+    CountingListener me;
+    p2p::Socket s = dial(node.port);
+    const auto read_answer = [&](std::size_t n) {
+        std::string got(n, '\0');
+        BOOST_REQUIRE((p2p::read_exact(s, got.data(), got.size(), {patience, nullptr}) == p2p::ReadStatus::ok));
+        return got;
+    };
+    say(s, "SRCH :p2p-ext:1\n");
+    BOOST_TEST(read_answer(21) == "150 :p2p-ext:1 found.");
+    say(s, "HELLO 127.0.0.1:" + std::to_string(me.socket.local_port()) + " overlay/1\n");
+    const std::string hello = "HELLO " + node.id() + " overlay/1\n";
+    BOOST_TEST(read_answer(hello.size()) == hello);
+    BOOST_TEST(node.child->wait_for("is node 127.0.0.1:" + std::to_string(me.socket.local_port()) + " (overlay/1)."));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two ticks of the timer
+    BOOST_TEST(!me.contacted(), "a HELLO alone made the node link back");
+    say(s, "PEERS\n");
+    const auto deadline = Clock::now() + patience;
+    while (!me.contacted() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    BOOST_TEST(me.contacted(), "a gossiping link got no link back");
     BOOST_TEST(node.quit() == 0);
 }
 

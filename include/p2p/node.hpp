@@ -43,6 +43,7 @@ struct NodeConfig {
     std::size_t known_peers_cap = 1024;                      ///< peers remembered at most
     std::chrono::seconds known_peer_max_age{7 * 24 * 3600};  ///< unseen this long: forgotten
     OverlayConfig overlay;                                   ///< neighbours, bootstrap, rates
+    bool trace = false;                                      ///< --trace: every wire message
 };
 
 /// What a scan found, in target order. Ids whose probe never ran or was cut short are not
@@ -109,7 +110,8 @@ private:
     void on_accept(Socket socket, std::uint16_t peer_port);
     ReadLimits read_limits() const { return {config_.stall_timeout, &exit_}; }
     /// A peer answered: it is known from now on, and the list on disk says so.
-    void remember(const PeerId& peer);
+    /// A peer we reached first-hand; `overlay`: it said it speaks the overlay.
+    void remember(const PeerId& peer, bool overlay);
     void save_known_peers();
     boost::filesystem::path known_peers_file() const { return config_.state_dir / "known_peers"; }
 
@@ -124,6 +126,7 @@ private:
     PeerTable peers_;
     /// Changed and saved by the console thread (connect, scan, request) and by stop().
     KnownPeers known_;
+    std::unique_ptr<Trace> trace_;  ///< null without --trace
     std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<Listener> listener_;
     /// Makes stop() run once, and a concurrent second caller (a destructor, a test) wait for

@@ -42,7 +42,10 @@ struct RateBucket {
 /// cannot grow the overlay's maps by inventing ids.
 struct OverlayConnection {
     std::string remote_host;     ///< the TCP peer's address: its HELLO must name this host
-    std::optional<PeerId> from;  ///< set by its HELLO
+    bool hello = false;          ///< it said HELLO (once only)
+    std::optional<PeerId> from;  ///< its HELLO's id, if it names remote_host
+    std::string capabilities;    ///< its HELLO's
+    bool link = false;           ///< it gossiped: an overlay link, which wants a link back
     RateBucket gossip, messages; ///< PEERS, and QUERY + HIT, per second
 };
 
@@ -66,8 +69,9 @@ struct OverlayConfig {
 
 class Overlay {
 public:
+    /// `trace` (may be null) is handed to every link.
     Overlay(OverlayConfig config, PeerId self, const FileIndex& files, KnownPeers& known,
-            Output& output, StopEvent& stop);
+            Output& output, StopEvent& stop, const Trace* trace = nullptr);
     ~Overlay();
 
     /// Starts the timer thread.
@@ -76,8 +80,8 @@ public:
     void stop();
 
     /// One overlay line read by a session, with that connection's state. False: the
-    /// connection must be closed (malformed, no HELLO first, a HELLO naming another host, or
-    /// a flood).
+    /// connection must be closed (malformed, no HELLO first, a second HELLO, gossip or a
+    /// search after a HELLO that named another host, or a flood).
     bool on_message(OverlayConnection& connection, const std::string& line);
 
     /// What a search found.
@@ -92,6 +96,9 @@ public:
     SearchResult search(const std::string& name, unsigned ttl, std::chrono::milliseconds wait,
                         const std::atomic<bool>& cancel,
                         const std::function<void(const PeerId&, unsigned)>& on_hit);
+
+    /// Our listening id, as HELLO carries it.
+    const PeerId& self() const { return self_; }
 
     /// A link we chose (not a link back), up.
     bool is_neighbour(const PeerId& peer) const;
@@ -130,6 +137,7 @@ private:
 
     const OverlayConfig config_;
     const PeerId self_;
+    const Trace* const trace_;
     const FileIndex& files_;
     KnownPeers& known_;
     Output& output_;

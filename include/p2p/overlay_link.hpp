@@ -1,12 +1,13 @@
 // One outgoing overlay link: a connection of ours to a neighbour that carries overlay messages
-// one way, from us to it. Its own thread connects, probes (the lab's bytes first), says HELLO,
-// then drains a bounded queue. send() never blocks: a reader thread that forwards a query can
+// one way, from us to it. Its own thread connects, runs the handshake (handshake.hpp: the lab's
+// probe, then HELLO both ways), then drains a bounded queue. send() never blocks: a reader thread that forwards a query can
 // therefore never wait on a writer that waits on it (the deadlock of two nodes forwarding to
 // each other is designed away, not timed out). Messages the other way come on its own link to us.
 #pragma once
 
 #include "p2p/peer_id.hpp"
 #include "p2p/socket.hpp"
+#include "p2p/trace.hpp"
 
 #include <boost/thread/condition_variable.hpp>
 #include <boost/thread/mutex.hpp>
@@ -25,9 +26,10 @@ class OverlayLink {
 public:
     enum class State { connecting, up, failed };
 
-    /// A link from `self` to `to`; `greeting` is queued first (HELLO, then the first PEERS).
-    OverlayLink(PeerId to, std::string greeting, std::chrono::milliseconds connect_timeout,
-                std::size_t queue_cap = 256);
+    /// A link from `self` to `to`; `greeting` (the first PEERS) is queued first. `trace` may
+    /// be null.
+    OverlayLink(PeerId to, PeerId self, std::string greeting, std::chrono::milliseconds connect_timeout,
+                const Trace* trace = nullptr, std::size_t queue_cap = 256);
     ~OverlayLink();
     OverlayLink(const OverlayLink&) = delete;
     OverlayLink& operator=(const OverlayLink&) = delete;
@@ -53,8 +55,9 @@ private:
     void serve();
     bool open(Socket& socket);
 
-    const PeerId to_;
+    const PeerId to_, self_;
     const std::chrono::milliseconds connect_timeout_;
+    const Trace* const trace_;
     const std::size_t queue_cap_;
     std::atomic<State> state_{State::connecting};
     std::atomic<bool> stopping_{false};

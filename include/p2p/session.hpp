@@ -6,6 +6,7 @@
 #include "p2p/output.hpp"
 #include "p2p/overlay.hpp"
 #include "p2p/socket.hpp"
+#include "p2p/trace.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -28,10 +29,11 @@ struct SessionLimits {
 
 class Session {
 public:
-    /// `overlay` (may be null) takes the overlay lines of a link from one of our nodes.
+    /// `overlay` (may be null) takes the handshake's HELLO and the overlay lines from our
+    /// nodes; `trace` (may be null) is told every message.
     Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const FileIndex& index,
             Output& output, const SessionLimits& limits, const std::atomic<bool>& exit_event,
-            Overlay* overlay = nullptr);
+            Overlay* overlay = nullptr, const Trace* trace = nullptr);
 
     /// Serves requests until the peer closes, misbehaves, idles out or the node stops, then
     /// shuts the connection down so the peer sees the end. Never throws.
@@ -41,17 +43,23 @@ private:
     void serve();
     /// Answers one message; false when the connection must end.
     bool dispatch(const std::string& message);
-    std::string who() const { return "peer " + std::to_string(peer_id_); }
+    /// HELLO (answered with ours: the accepting half of handshake.hpp), PEERS, QUERY, HIT.
+    bool dispatch_overlay(const std::string& message);
+    /// Writes and traces; false when the connection failed.
+    bool send(const std::string& bytes);
+    std::string who() const { return "peer " + name_; }
 
     std::shared_ptr<Socket> socket_;
-    std::uint16_t peer_id_;
+    /// How the log names the peer: its ephemeral port, as the lab does, until its HELLO tells
+    /// its listening id.
+    std::string name_;
     const FileIndex& index_;
     Output& output_;
     SessionLimits limits_;
     const std::atomic<bool>& exit_event_;
     LineReader reader_;
     Overlay* overlay_;
-    /// An overlay link's state: its HELLO id (empty for a lab peer or a plain client), rates.
+    /// One of our nodes' state: its HELLO id and capabilities (none for a lab peer), rates.
     OverlayConnection link_;
 };
 

@@ -15,6 +15,14 @@
 
 namespace p2p {
 
+class Trace;
+
+/// Who traces this connection's messages, and the name of its peer in the trace (trace.hpp).
+struct TraceTag {
+    const Trace* trace = nullptr;
+    std::string peer;
+};
+
 /// Result of a bounded wait on a descriptor.
 enum class Wait { ready, timeout, error };
 
@@ -23,7 +31,7 @@ public:
     Socket() = default;
     explicit Socket(int fd) : fd_(fd) {}
     ~Socket() { close(); }
-    Socket(Socket&& other) noexcept : fd_(other.release()) {}
+    Socket(Socket&& other) noexcept : fd_(other.release()), tag_(std::move(other.tag_)) {}
     Socket& operator=(Socket&& other) noexcept;
     Socket(const Socket&) = delete;
     Socket& operator=(const Socket&) = delete;
@@ -61,8 +69,13 @@ public:
     bool is_open() const { return fd_ >= 0; }
     int release() { int fd = fd_; fd_ = -1; return fd; }
 
+    /// Set by the connection's owning thread, read only by it.
+    void set_trace(const Trace* trace, std::string peer) { tag_ = {trace, std::move(peer)}; }
+    const TraceTag& trace_tag() const { return tag_; }
+
 private:
     int fd_ = -1;
+    TraceTag tag_;
 };
 
 }  // namespace p2p

@@ -1,0 +1,60 @@
+#include "p2p/handshake.hpp"
+
+#include "p2p/client.hpp"
+#include "p2p/trace.hpp"
+
+namespace p2p {
+namespace ov = overlay;
+
+namespace {
+
+// A HELLO line is short: an id and a few capability names.
+constexpr std::size_t max_hello_size = 256;
+
+// Reads one line; the peer sends nothing after its HELLO until we ask, so this never reads
+// past it.
+std::optional<std::string> read_line(Socket& socket, const ReadLimits& limits) {
+    std::string line;
+    while (line.find('\n') == std::string::npos) {
+        if (line.size() >= max_hello_size) return std::nullopt;
+        if (read_more(socket, line, max_hello_size - line.size(), limits) != ReadStatus::ok)
+            return std::nullopt;
+    }
+    return line;
+}
+
+}  // namespace
+
+Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits) {
+    Handshake result;
+    switch (probe_extension(socket, limits)) {
+    case SearchOutcome::found: break;
+    case SearchOutcome::not_found: result.kind = Handshake::Kind::lab; return result;
+    default: return result;
+    }
+    std::error_code ec;
+    const std::string hello = ov::format_hello(self);
+    socket.write_all(hello, ec);
+    if (ec) return result;
+    trace(socket, Trace::Dir::sent, hello);
+    const auto line = read_line(socket, limits);
+    if (!line) return result;  // it refused our HELLO (wrong host?) or went away
+    trace(socket, Trace::Dir::received, *line);
+    ov::Message answer = ov::parse(*line);
+    if (answer.kind != ov::Message::Kind::hello) return result;
+    result.kind = Handshake::Kind::ours;
+    result.peer = std::move(answer.hello);
+    return result;
+}
+
+bool has_capability(std::string_view caps, std::string_view capability) {
+    while (!caps.empty()) {
+        const auto comma = caps.find(',');
+        if (caps.substr(0, comma) == capability) return true;
+        if (comma == std::string_view::npos) break;
+        caps.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+}  // namespace p2p
