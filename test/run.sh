@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, and runs every Boost.Test suite through
 # b2 in three builds - release, AddressSanitizer+UndefinedBehaviorSanitizer, ThreadSanitizer -
-# then a short libFuzzer run of the protocol parser. The last line is "N passed, M failed"
-# (test cases summed over all modules and builds; the fuzz run counts as one case).
+# then a short libFuzzer run of the protocol parser; the release pass ends with the multi-host
+# test (test/netns_test.sh: nodes in network namespaces, as root). The last line is
+# "N passed, M failed" (test cases summed over all modules and builds; the fuzz run and the
+# multi-host test count as one case each, and a skipped multi-host test counts nothing).
 #
 # Usage: test/run.sh                 everything (CI)
 #        P2P_TEST_PASSES="release" test/run.sh     a subset of: release asan tsan fuzz
@@ -65,6 +67,23 @@ run_pass() {
     count_results "$label"
 }
 
+# The multi-host test on the staged release binary: one case; a skip (not root, namespaces not
+# permitted) prints why and counts nothing.
+run_netns() {
+    echo "== netns: test/netns_test.sh"
+    if [ ! -x stage/p2p-node ]; then
+        echo "  [netns] not run: no stage/p2p-node"; return
+    fi
+    test/netns_test.sh stage/p2p-node >test-netns.log 2>&1
+    case $? in
+    0)  sed -e 's/^netns: //' -e 's/^/  [netns] /' test-netns.log
+        total_passed=$((total_passed + 1)) ;;
+    77) echo "  [netns] $(tail -1 test-netns.log)" ;;
+    *)  echo "  [netns] failed:"; sed 's/^/    /' test-netns.log
+        total_failed=$((total_failed + 1)) ;;
+    esac
+}
+
 export BOOST_TEST_REPORT_LEVEL=short
 export BOOST_TEST_LOG_LEVEL=test_suite
 export BOOST_TEST_COLOR_OUTPUT=no
@@ -74,7 +93,7 @@ export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 for pass in $passes; do
     case $pass in
-    release) run_pass release ;;
+    release) run_pass release; run_netns ;;
     asan)    run_pass asan variant=debug address-sanitizer=norecover undefined-sanitizer=norecover ;;
     tsan)    run_pass tsan variant=debug thread-sanitizer=norecover ;;
     fuzz)
