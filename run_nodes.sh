@@ -258,7 +258,7 @@ wait_listening() {
             fi
         done
         pending=("${left[@]}")
-        [ ${#pending[@]} -gt 0 ] && sleep 0.2
+        [ ${#pending[@]} -gt 0 ] && sleep 0.05
     done
     for p in "${pending[@]}"; do
         err "node $p did not report listening within ${READY_SECONDS}s; its log:"
