@@ -5,8 +5,8 @@
 # pipes for input. --overlay N starts N other nodes, detached, joined by gossip. See usage()
 # below, or ./run_nodes.sh --help.
 set -u
-# P2P_NODE_BIN (see usage) may be given relative to where the script was started.
-case "${P2P_NODE_BIN:-}" in ""|/*) ;; *) P2P_NODE_BIN=$PWD/$P2P_NODE_BIN ;; esac
+# P2P_NODE (see usage) may be given relative to where the script was started.
+case "${P2P_NODE:-}" in ""|/*) ;; *) P2P_NODE=$PWD/$P2P_NODE ;; esac
 cd "$(dirname "$0")" || exit 1
 
 PORTS=(5000 5003 5005 5009)
@@ -56,7 +56,7 @@ starts the lab's demo: nodes ${PORTS[*]} on $HOST, each sharing shared/<port>.
                nothing; with --detach it runs before the start, with --stop after the stop.
   --help       this text
 
-Environment: P2P_NODE_BIN=path/to/p2p-node runs that program instead of building
+Environment: P2P_NODE=path/to/p2p-node runs that program instead of building
 $BIN (no b2, no build packages; the tests use it).
 EOF
 }
@@ -97,9 +97,9 @@ detached_running() { running_in "$DEMO_DIR" "${PORTS[@]}"; }
 overlay_ports() { cat "$OVERLAY_DIR/ports" 2>/dev/null; }
 
 # install_and_build [EXTRA-PACKAGE...]: installs what is missing and builds $BIN, or, when
-# P2P_NODE_BIN is set, checks that program and uses it instead.
+# P2P_NODE is set, checks that program and uses it instead.
 install_and_build() {
-    local prebuilt=${P2P_NODE_BIN:-} pkgs=("$@")
+    local prebuilt=${P2P_NODE:-} pkgs=("$@")
     if [ -z "$prebuilt" ] || [ ${#pkgs[@]} -gt 0 ]; then
         # shellcheck source=tools/deps.sh
         . tools/deps.sh
@@ -112,11 +112,11 @@ install_and_build() {
     fi
     if [ -n "$prebuilt" ]; then
         if [ ! -f "$prebuilt" ] || [ ! -x "$prebuilt" ]; then
-            err "P2P_NODE_BIN=$prebuilt is not an executable file."
+            err "P2P_NODE=$prebuilt is not an executable file."
             exit 1
         fi
         BIN=$prebuilt
-        say "using $BIN (P2P_NODE_BIN); not building."
+        say "using $BIN (P2P_NODE); not building."
         return 0
     fi
     mkdir -p logs

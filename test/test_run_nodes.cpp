@@ -23,7 +23,7 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-/// A copy of run_nodes.sh in a temporary folder, run with the staged program (P2P_NODE_BIN:
+/// A copy of run_nodes.sh in a temporary folder, run with the staged program (P2P_NODE:
 /// no build) and a tmux socket folder of its own (its --stop cannot end a real demo's session).
 struct Script {
     TempDir dir;
@@ -33,7 +33,7 @@ struct Script {
     int run(const std::vector<std::string>& args, std::string& out,
             std::chrono::milliseconds timeout = patience) const {
         std::vector<std::string> argv = {"env", "-u", "TMUX", "TMUX_TMPDIR=" + dir.path().string(),
-                                         "P2P_NODE_BIN=" + node_binary().string(), "bash",
+                                         "P2P_NODE=" + node_binary().string(), "bash",
                                          (dir / "run_nodes.sh").string()};
         argv.insert(argv.end(), args.begin(), args.end());
         Child child(argv, dir.path());
