@@ -96,6 +96,7 @@ const std::vector<std::string>& Console::usage() {
         "connect, request and disconnect take a host too: connect 10.0.0.2:5000, connect [::1]:5001.",
         "search <filename> [ttl]: Search the overlay hop by hop (ttl 1 to 15, default 7).",
         "peers: List known peers: connected, neighbour, last seen.",
+        "id: This node's id, the SHA-256 of its certificate (docs/security.md).",
         "topology [file]: The overlay this node knows, as Graphviz DOT.",
     };
     return lines;
@@ -137,7 +138,7 @@ void Console::run() {
 std::vector<std::string> Console::completions(const std::string& before_word, const std::string& word) {
     // Every command dispatch() knows.
     static const std::vector<std::string> commands = {
-        "connect", "disconnect", "help", "lp", "peers", "quit", "request", "scan", "search", "sf",
+        "connect", "disconnect", "help", "id", "lp", "peers", "quit", "request", "scan", "search", "sf",
         "topology"};
     auto starts = [&word](const std::string& s) { return s.compare(0, word.size(), word) == 0; };
     const auto w = split(before_word);
@@ -243,6 +244,13 @@ bool Console::dispatch(const std::string& line) {
         args <= 1 ? scan(args ? w[1] : "") : out_.line(scan_usage);
     } else if (cmd == "lp") {
         args == 0 ? list_peers() : out_.line("Usage: lp");
+    } else if (cmd == "id") {
+        if (args != 0) {
+            out_.line("Usage: id");
+        } else {
+            out_.line("Node id: " + node_.identity().id());
+            out_.line("Short id: " + node_.identity().short_id());
+        }
     } else if (cmd == "peers") {
         args == 0 ? list_known_peers() : out_.line("Usage: peers");
     } else if (cmd == "search") {

@@ -211,6 +211,18 @@ int run(int argc, char* argv[]) {
         }
     }
 
+    // Who this node is: its key and certificate in the state folder (made at the first start),
+    // or, without one, a new identity each start.
+    {
+        std::string error;
+        config.identity = config.state_dir.empty() ? p2p::Identity::ephemeral(error)
+                                                   : p2p::Identity::load_or_create(config.state_dir, error);
+        if (!config.identity) {
+            std::cerr << "p2p-node: cannot use the node's identity: " << error << '\n';
+            return 1;
+        }
+    }
+
     install_signal_handlers();
     std::cout.flush();  // the port prompt; from here on only `output` writes to stdout
     p2p::Output output(STDOUT_FILENO, vm.count("quiet") > 0, ::isatty(STDOUT_FILENO) == 1);

@@ -24,6 +24,14 @@ Node::Node(NodeConfig config, Output& output)
 Node::~Node() { stop(); }
 
 void Node::start(std::error_code& ec) {
+    if (!config_.identity) {
+        std::string ignored;
+        config_.identity = Identity::ephemeral(ignored);
+        if (!config_.identity) {
+            ec = std::make_error_code(std::errc::not_enough_memory);
+            return;
+        }
+    }
     Socket listening = Socket::listen(config_.host, config_.port, ec);
     if (ec) return;
     // The saved list first: the overlay adds its bootstrap peers to it.

@@ -37,6 +37,7 @@ const std::string usage_block =
     "connect, request and disconnect take a host too: connect 10.0.0.2:5000, connect [::1]:5001.\n"
     "search <filename> [ttl]: Search the overlay hop by hop (ttl 1 to 15, default 7).\n"
     "peers: List known peers: connected, neighbour, last seen.\n"
+    "id: This node's id, the SHA-256 of its certificate (docs/security.md).\n"
     "topology [file]: The overlay this node knows, as Graphviz DOT.\n"
     "\n";
 
@@ -924,6 +925,8 @@ BOOST_AUTO_TEST_SUITE_END()
 // ============================================================================================
 BOOST_AUTO_TEST_SUITE(known_peers)
 
+// b is one of our nodes: the handshake makes it an overlay node to a, so a may have chosen it as
+// a neighbour by the time `peers` runs.
 BOOST_AUTO_TEST_CASE(the_peer_list_is_kept_in_the_state_folder_across_a_restart) {
     TempDir state;
     Program b;
@@ -933,7 +936,7 @@ BOOST_AUTO_TEST_CASE(the_peer_list_is_kept_in_the_state_folder_across_a_restart)
         BOOST_TEST(a.command("connect " + b.pid()) == connect_lines(b.port()));
         const std::string listed = a.command("peers");
         BOOST_TEST(std::regex_match(listed, std::regex(
-            "Known peers \\(1\\):\n127\\.0\\.0\\.1:" + b.pid() + "  connected  -  last seen [0-9]+ s ago\n")),
+            "Known peers \\(1\\):\n127\\.0\\.0\\.1:" + b.pid() + "  connected  (neighbour|-)  last seen [0-9]+ s ago\n")),
             listed);
         BOOST_TEST(a.finish() == 0);
     }
@@ -945,7 +948,7 @@ BOOST_AUTO_TEST_CASE(the_peer_list_is_kept_in_the_state_folder_across_a_restart)
     Program again({"--state", state.path().string()});
     const std::string listed = again.command("peers");
     BOOST_TEST(std::regex_match(listed, std::regex(
-        "Known peers \\(1\\):\n127\\.0\\.0\\.1:" + b.pid() + "  -  -  last seen [0-9]+ s ago\n")), listed);
+        "Known peers \\(1\\):\n127\\.0\\.0\\.1:" + b.pid() + "  -  (neighbour|-)  last seen [0-9]+ s ago\n")), listed);
     BOOST_TEST(again.finish() == 0);
     BOOST_TEST(b.finish() == 0);
 }
@@ -965,6 +968,29 @@ BOOST_AUTO_TEST_CASE(peers_unseen_for_a_week_are_aged_out_and_bad_lines_skipped)
     BOOST_TEST(listed.find("10.0.0.8") == std::string::npos, listed);
     BOOST_TEST(a.finish() == 0);
     BOOST_TEST(read_file(state / "known_peers").find("10.0.0.8") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_node_id_is_made_once_and_a_key_others_can_read_is_refused) {
+    TempDir state;
+    std::string first;
+    {
+        Program a({"--state", state.path().string()});
+        first = a.command("id");
+        BOOST_TEST(std::regex_match(first, std::regex("Node id: ([A-Z2-7]{7}-){7}[A-Z2-7]{3}\nShort id: [A-Z2-7]{7}\n")), first);
+        BOOST_TEST(a.finish() == 0);
+    }
+    {
+        Program again({"--state", state.path().string()});
+        BOOST_TEST(again.command("id") == first);
+        BOOST_TEST(again.finish() == 0);
+    }
+    fs::permissions(state / "identity.key", fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+    TempDir dir;
+    Child c({node_binary().string(), "--port", "0", "--shared", dir.path().string(), "--state", state.path().string()},
+            dir.path());
+    BOOST_TEST(c.wait_exit() == 1);
+    BOOST_TEST(c.output().find("identity.key is readable by others (mode 0604); the key must be the owner's alone: chmod 600 ")
+               != std::string::npos, c.output());
 }
 
 BOOST_AUTO_TEST_CASE(a_state_folder_inside_the_shared_folder_is_refused) {

@@ -4,6 +4,7 @@
 
 #include "p2p/client.hpp"
 #include "p2p/file_index.hpp"
+#include "p2p/identity.hpp"
 #include "p2p/known_peers.hpp"
 #include "p2p/overlay.hpp"
 #include "p2p/stop_event.hpp"
@@ -44,6 +45,7 @@ struct NodeConfig {
     std::chrono::seconds known_peer_max_age{7 * 24 * 3600};  ///< unseen this long: forgotten
     OverlayConfig overlay;                                   ///< neighbours, bootstrap, rates
     bool trace = false;                                      ///< --trace: every wire message
+    std::shared_ptr<const Identity> identity;                ///< null: a new one at start()
 };
 
 /// What a scan found, in target order. Ids whose probe never ran or was cut short are not
@@ -69,6 +71,8 @@ public:
     std::uint16_t port() const { return port_; }
     /// The id this node listens on and advertises (host canonical, the bound port).
     PeerId id() const { return {config_.host, port_}; }
+    /// Its key, certificate and node id (identity.hpp).
+    const Identity& identity() const { return *config_.identity; }
     const NodeConfig& config() const { return config_; }
     const FileIndex& files() const { return *index_; }
 
