@@ -11,14 +11,14 @@ namespace {
 // A HELLO line is short: an id and a few capability names.
 constexpr std::size_t max_hello_size = 256;
 
-// Reads one line; the peer sends nothing after its HELLO until we ask, so this never reads
-// past it.
+// Reads one line, byte by byte: nothing after it is ever taken from the socket.
 std::optional<std::string> read_line(Socket& socket, const ReadLimits& limits) {
     std::string line;
-    while (line.find('\n') == std::string::npos) {
+    while (line.empty() || line.back() != '\n') {
         if (line.size() >= max_hello_size) return std::nullopt;
-        if (read_more(socket, line, max_hello_size - line.size(), limits) != ReadStatus::ok)
-            return std::nullopt;
+        char c;
+        if (read_exact(socket, &c, 1, limits) != ReadStatus::ok) return std::nullopt;
+        line += c;
     }
     return line;
 }
@@ -45,6 +45,15 @@ Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits
     result.kind = Handshake::Kind::ours;
     result.peer = std::move(answer.hello);
     return result;
+}
+
+bool accept_hello(const ov::Hello& hello, const std::string& remote_host, const PeerId& self,
+                  PeerHello& peer) {
+    if (peer.said || hello.id == self) return false;
+    peer.said = true;
+    peer.capabilities = hello.capabilities;
+    if (hello.id.host == remote_host) peer.id = hello.id;
+    return true;
 }
 
 bool has_capability(std::string_view caps, std::string_view capability) {

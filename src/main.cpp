@@ -154,6 +154,7 @@ int run(int argc, char* argv[]) {
     config.known_peer_max_age = std::chrono::seconds(peer_max_age);
     config.overlay.neighbours = static_cast<std::size_t>(neighbours);
     config.trace = vm.count("trace") > 0;
+    if (config.trace && vm.count("quiet")) return fail("--trace and --quiet exclude each other (trace lines are server lines)");
     for (std::size_t at = 0; !bootstrap.empty() && at <= bootstrap.size();) {
         const std::size_t comma = std::min(bootstrap.find(',', at), bootstrap.size());
         const std::string item = bootstrap.substr(at, comma - at);

@@ -2,6 +2,7 @@
 
 #include "p2p/handshake.hpp"
 #include "p2p/protocol.hpp"
+#include "p2p/trace.hpp"
 #include "p2p/worker_thread.hpp"
 
 #include <boost/filesystem/operations.hpp>
@@ -92,8 +93,9 @@ void Node::on_accept(Socket socket, std::uint16_t peer_port) {
         ? "Too many peers; refused peer " + std::to_string(peer_port) + "."
         : "No thread could be started for peer " + std::to_string(peer_port) + "; refused it.");
     shared->set_send_timeout(std::chrono::milliseconds(200));
-    std::error_code ignored;
-    shared->write_all(protocol::busy_answer(), ignored);
+    std::error_code ec;
+    shared->write_all(protocol::busy_answer(), ec);
+    if (!ec) trace(*shared, Trace::Dir::sent, protocol::busy_answer());
 }
 
 void Node::stop() {

@@ -172,25 +172,16 @@ std::string Overlay::gossip_locked() const {
     return ov::format_peers(entries);
 }
 
+void Overlay::on_hello(const PeerId& peer) {
+    known_.heard_of(peer, true);  // seen first-hand once a link to it is up or it answers us
+}
+
 bool Overlay::on_message(OverlayConnection& c, const std::string& line) {
     const ov::Message m = ov::parse(line);
     switch (m.kind) {
     case ov::Message::Kind::none:
     case ov::Message::Kind::invalid: return false;
-    case ov::Message::Kind::hello: {
-        // One HELLO per connection, not with our own id.
-        if (c.hello || m.hello.id == self_) return false;
-        c.hello = true;
-        c.capabilities = m.hello.capabilities;
-        // Its id is taken only when it names the host the connection comes from: a peer can
-        // make us link back only to a port on its own address. Otherwise (a node on 127.0.0.1
-        // reaching [::1], a host with several addresses) the connection still serves requests;
-        // gossip and searches on it are refused, since they need an id.
-        if (m.hello.id.host != c.remote_host) return true;
-        c.from = m.hello.id;
-        known_.heard_of(*c.from, true);  // counts as seen once our link to it is up
-        return true;
-    }
+    case ov::Message::Kind::hello: return false;  // the handshake's, taken by the session
     case ov::Message::Kind::peers: {
         if (!c.from || !c.gossip.take(config_.gossip_rate)) return false;  // a flood
         {

@@ -52,9 +52,13 @@ bool OverlayLink::open(Socket& socket) {
     if (ec) return false;
     socket.set_send_timeout(std::chrono::seconds(10));  // a neighbour that stopped reading
     socket.set_trace(trace_, to_.to_string());
+    // Leaving from another address than our id's (127.0.0.1 dialling [::1], a host with several
+    // addresses), our HELLO would not be taken and the link refused: try again later instead.
+    if (socket.local_host() != self_.host) return false;
     // Only our nodes get past the handshake; a lab peer or a busy node is no overlay
     // neighbour, and never sees a byte it does not understand.
-    return handshake(socket, self_, {connect_timeout_ * 3, &stopping_}).kind == Handshake::Kind::ours;
+    const Handshake shake = handshake(socket, self_, {connect_timeout_ * 3, &stopping_});
+    return shake.kind == Handshake::Kind::ours && has_capability(shake.peer->capabilities, overlay::capability);
 }
 
 void OverlayLink::run() noexcept {

@@ -49,6 +49,16 @@ bool is_qid(std::string_view s) {
     return true;
 }
 
+// Capabilities are names like "overlay/1", comma-separated: a peer cannot put terminal escapes
+// or other bytes in them that the log or the trace would print.
+bool is_capability_list(std::string_view s) {
+    if (s.empty() || s.size() > 64) return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' || c == '.' || c == ',' || c == '-'))
+            return false;
+    return true;
+}
+
 }  // namespace
 
 bool is_overlay_message(std::string_view line) {
@@ -69,6 +79,7 @@ Message parse(std::string_view line) {
         if (w.size() != 3) return m;
         auto id = full_id(w[1]);
         if (!id) return m;
+        if (!is_capability_list(w[2])) return m;
         m.hello = {*id, std::string(w[2])};
         m.kind = Message::Kind::hello;
     } else if (w[0] == "PEERS") {

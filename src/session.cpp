@@ -1,6 +1,7 @@
 #include "p2p/session.hpp"
 
 #include "p2p/handler.hpp"
+#include "p2p/handshake.hpp"
 #include "p2p/protocol.hpp"
 #include "p2p/trace.hpp"
 #include "p2p/transfer.hpp"
@@ -43,8 +44,9 @@ void Session::serve() {
         if (reader_.overflowed()) {
             output_.server_line("Message from peer " + name_ +
                                 " too long; connection closed.");
-            std::error_code ignored;
-            socket_->write_all(pr::too_long_answer(), ignored);
+            trace_note(*socket_, Trace::Dir::received, "more than " + std::to_string(pr::max_request_size) +
+                                                           " bytes without a line end");
+            send(pr::too_long_answer());
             return;
         }
         // Unterminated bytes wait only for the quiet window. Otherwise wait for the idle
@@ -75,11 +77,11 @@ void Session::serve() {
 }
 
 bool Session::dispatch(const std::string& message) {
+    auto parsed = pr::parse_request(message);
+    if (parsed.error == pr::ParseError::empty) return true;  // blank line: nothing to answer
     trace(*socket_, Trace::Dir::received, message);
     if (overlay_ && overlay::is_overlay_message(message)) return dispatch_overlay(message);
     const std::string& id = name_;
-    auto parsed = pr::parse_request(message);
-    if (parsed.error == pr::ParseError::empty) return true;  // blank line: nothing to answer
     std::error_code ec;
     if (parsed.request && parsed.request->verb == pr::Verb::search &&
         parsed.request->filename == pr::extension_probe) {
@@ -114,23 +116,28 @@ bool Session::send(const std::string& bytes) {
 }
 
 bool Session::dispatch_overlay(const std::string& message) {
-    const bool first = !link_.hello;
-    if (first && link_.remote_host.empty()) link_.remote_host = socket_->remote_host();
-    if (!overlay_->on_message(link_, message)) {
+    const auto m = overlay::parse(message);
+    if (m.kind != overlay::Message::Kind::hello) {
+        if (overlay_->on_message(link_, message)) return true;
         output_.server_line("Peer " + name_ + " sent an invalid or unwanted overlay message; connection closed.");
         return false;
     }
-    if (!first || !link_.hello) return true;
-    // The handshake's accepting half (handshake.hpp): answer with our HELLO; from now on the
-    // peer goes by its listening id.
-    if (link_.from) {
-        output_.server_line("Peer " + name_ + " is node " + link_.from->to_string() + " (" +
-                            pr::escape_control(link_.capabilities) + ").");
-        name_ = link_.from->to_string();
+    // The handshake's accepting half: answer with our HELLO; from now on the peer goes by its
+    // listening id.
+    if (!accept_hello(m.hello, socket_->remote_host(), overlay_->self(), hello_)) {
+        output_.server_line("Peer " + name_ + " sent an invalid or unwanted overlay message; connection closed.");
+        return false;
+    }
+    const std::string caps = pr::escape_control(hello_.capabilities);
+    if (hello_.id) {
+        output_.server_line("Peer " + name_ + " is node " + hello_.id->to_string() + " (" + caps + ").");
+        name_ = hello_.id->to_string();
+        link_.from = hello_.id;
+        overlay_->on_hello(*hello_.id);
         if (socket_->trace_tag().trace) socket_->set_trace(socket_->trace_tag().trace, name_);
     } else {
-        output_.server_line("Peer " + name_ + " is one of our nodes, but its HELLO names another host than " +
-                            link_.remote_host + "; its id is not taken.");
+        output_.server_line("Peer " + name_ + " is one of our nodes (" + caps + "), but its HELLO names "
+                            "another host than " + socket_->remote_host() + "; its id is not taken.");
     }
     return send(overlay::format_hello(overlay_->self()));
 }

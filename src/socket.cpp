@@ -199,6 +199,17 @@ std::string Socket::remote_host() const {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return {};
+    return host_of(addr);
+}
+
+std::string Socket::local_host() const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return {};
+    return host_of(addr);
+}
+
+std::string Socket::host_of(const sockaddr_storage& addr) {
     char text[INET6_ADDRSTRLEN] = {};
     const void* raw = addr.ss_family == AF_INET6
         ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6&>(addr).sin6_addr)

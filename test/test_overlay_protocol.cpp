@@ -68,6 +68,9 @@ BOOST_AUTO_TEST_CASE(malformed_overlay_messages_are_invalid) {
     for (const std::string& bad : {
              std::string("HELLO 5000 overlay/1"),                    // no host
              std::string("HELLO 127.0.0.1:5000"),                    // no capabilities
+             std::string("HELLO 127.0.0.1:5000 OVERLAY/1"),          // capabilities: [a-z0-9/.,-]
+             std::string("HELLO 127.0.0.1:5000 a\x1b[2Jb"),          // no escapes for the log
+             "HELLO 127.0.0.1:5000 " + std::string(65, 'a'),         // at most 64
              std::string("HELLO 224.0.0.1:5000 overlay/1"),          // multicast: never a peer
              std::string("HELLO 0.0.0.0:5000 overlay/1"),            // unspecified
              std::string("PEERS 255.255.255.255:1@0"),               // broadcast

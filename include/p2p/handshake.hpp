@@ -1,13 +1,14 @@
 // How every connection one of our nodes opens begins; the extension's negotiation in one place.
 //
 //   1. the probe, lab bytes:   -> "SRCH :p2p-ext:1"    <- "150 :p2p-ext:1 found." (ours)
-//                                                      <- "550 ... not found."     (a lab peer)
+//                                                      <- "450 :p2p-ext:1 not found." (lab)
 //   2. ours only, HELLO both ways:  -> "HELLO <our id> <capabilities>\n"
 //                                   <- "HELLO <its id> <capabilities>\n"
 //
 // A lab peer sees the probe, a search it answers like any other, and nothing more. Step 2 tells
 // the accepting side our listening id (instead of an ephemeral port) and each side the other's
-// capabilities. The accepting side's half is in Session.
+// capabilities. Both halves are here: handshake() for the connecting side, accept_hello() for
+// the session that reads the HELLO (the probe's answer is the handler's, as for any search).
 #pragma once
 
 #include "p2p/overlay_protocol.hpp"
@@ -31,6 +32,21 @@ struct Handshake {
 
 /// Runs both steps on a fresh connection, each within `limits`. `self` is our listening id.
 Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits);
+
+/// What the accepting side keeps about a peer's HELLO.
+struct PeerHello {
+    bool said = false;            ///< it said HELLO (once per connection)
+    std::optional<PeerId> id;     ///< its listening id, when it names the host it comes from
+    std::string capabilities;
+};
+
+/// The accepting half: takes `hello`, read from a peer at `remote_host`. False: the connection
+/// must close (a second HELLO, or our own id). Otherwise `peer` is filled (its id only when it
+/// names `remote_host`: a peer can make us link back only to a port on its own address, and a
+/// node that reaches us from another address - 127.0.0.1 dialling [::1], a host with several -
+/// is still served, without an id) and the answer to send is format_hello(self).
+bool accept_hello(const overlay::Hello& hello, const std::string& remote_host, const PeerId& self,
+                  PeerHello& peer);
 
 /// True when `caps`, a HELLO's capabilities field (comma-separated names with a version, today
 /// "overlay/1"), names `capability`.

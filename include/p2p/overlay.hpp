@@ -41,10 +41,7 @@ struct RateBucket {
 /// What the overlay keeps about one incoming connection; owned by its session, so a peer
 /// cannot grow the overlay's maps by inventing ids.
 struct OverlayConnection {
-    std::string remote_host;     ///< the TCP peer's address: its HELLO must name this host
-    bool hello = false;          ///< it said HELLO (once only)
-    std::optional<PeerId> from;  ///< its HELLO's id, if it names remote_host
-    std::string capabilities;    ///< its HELLO's
+    std::optional<PeerId> from;  ///< its id, from the handshake (handshake.hpp)
     bool link = false;           ///< it gossiped: an overlay link, which wants a link back
     RateBucket gossip, messages; ///< PEERS, and QUERY + HIT, per second
 };
@@ -79,9 +76,10 @@ public:
     /// Stops the timer and every link, and joins them. Idempotent.
     void stop();
 
-    /// One overlay line read by a session, with that connection's state. False: the
-    /// connection must be closed (malformed, no HELLO first, a second HELLO, gossip or a
-    /// search after a HELLO that named another host, or a flood).
+    /// A node said HELLO naming its own address (the handshake): an overlay node we know of.
+    void on_hello(const PeerId& peer);
+    /// One PEERS, QUERY or HIT line read by a session, with that connection's state. False:
+    /// the connection must be closed (malformed, no id from the handshake, or a flood).
     bool on_message(OverlayConnection& connection, const std::string& line);
 
     /// What a search found.

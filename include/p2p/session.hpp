@@ -2,6 +2,7 @@
 #pragma once
 
 #include "p2p/file_index.hpp"
+#include "p2p/handshake.hpp"
 #include "p2p/line_reader.hpp"
 #include "p2p/output.hpp"
 #include "p2p/overlay.hpp"
@@ -59,7 +60,8 @@ private:
     const std::atomic<bool>& exit_event_;
     LineReader reader_;
     Overlay* overlay_;
-    /// One of our nodes' state: its HELLO id and capabilities (none for a lab peer), rates.
+    /// One of our nodes: what its HELLO said (nothing for a lab peer), and its overlay state.
+    PeerHello hello_;
     OverlayConnection link_;
 };
 

@@ -13,6 +13,8 @@
 #include <string>
 #include <system_error>
 
+struct sockaddr_storage;
+
 namespace p2p {
 
 class Trace;
@@ -65,15 +67,19 @@ public:
     std::uint16_t local_port() const;
     /// The connected peer's numeric address (IPv4-mapped IPv6 as IPv4); empty on error.
     std::string remote_host() const;
+    /// This end's numeric address, spelled the same way.
+    std::string local_host() const;
     int native_handle() const { return fd_; }
     bool is_open() const { return fd_ >= 0; }
     int release() { int fd = fd_; fd_ = -1; return fd; }
 
-    /// Set by the connection's owning thread, read only by it.
+    /// Set before the socket is shared, then only by the one thread that reads and writes
+    /// its messages (stop() on another thread touches the descriptor only).
     void set_trace(const Trace* trace, std::string peer) { tag_ = {trace, std::move(peer)}; }
     const TraceTag& trace_tag() const { return tag_; }
 
 private:
+    static std::string host_of(const sockaddr_storage& addr);
     int fd_ = -1;
     TraceTag tag_;
 };
