@@ -1,5 +1,7 @@
 #include "p2p/console.hpp"
 
+#include "p2p/atomic_file.hpp"
+
 #include "p2p/file_index.hpp"
 #include "p2p/line_editor.hpp"
 #include "p2p/protocol.hpp"
@@ -97,6 +99,7 @@ const std::vector<std::string>& Console::usage() {
         "search <filename> [ttl]: Search the overlay hop by hop (ttl 1 to 15, default 7).",
         "peers: List known peers: connected, neighbour, last seen.",
         "id: This node's id, the SHA-256 of its certificate (docs/security.md).",
+        "unpin <peer_id>: Accept a new node id at that address (a new key) next time.",
         "topology [file]: The overlay this node knows, as Graphviz DOT.",
     };
     return lines;
@@ -138,7 +141,7 @@ void Console::run() {
 std::vector<std::string> Console::completions(const std::string& before_word, const std::string& word) {
     // Every command dispatch() knows.
     static const std::vector<std::string> commands = {
-        "connect", "disconnect", "help", "id", "lp", "peers", "quit", "request", "scan", "search", "sf",
+        "connect", "disconnect", "help", "id", "lp", "peers", "unpin", "quit", "request", "scan", "search", "sf",
         "topology"};
     auto starts = [&word](const std::string& s) { return s.compare(0, word.size(), word) == 0; };
     const auto w = split(before_word);
@@ -251,6 +254,8 @@ bool Console::dispatch(const std::string& line) {
             out_.line("Node id: " + node_.identity().id());
             out_.line("Short id: " + node_.identity().short_id());
         }
+    } else if (cmd == "unpin") {
+        args == 1 ? unpin(w[1]) : out_.line("Usage: unpin <peer_id>");
     } else if (cmd == "peers") {
         args == 0 ? list_known_peers() : out_.line("Usage: peers");
     } else if (cmd == "search") {
@@ -330,9 +335,11 @@ void Console::list_known_peers() {
     for (const auto& e : known) {
         const auto ago = std::chrono::duration_cast<std::chrono::seconds>(now - e.last_seen).count();
         const bool neighbour = node_.overlay() && node_.overlay()->is_neighbour(e.id);
+        const auto pinned = node_.pins().pinned(e.id);
         out_.line(e.id.to_string() + (node_.is_connected(e.id) ? "  connected" : "  -") +
                   (neighbour ? "  neighbour" : "  -") +
-                  "  last seen " + std::to_string(std::max<long long>(ago, 0)) + " s ago");
+                  "  last seen " + std::to_string(std::max<long long>(ago, 0)) + " s ago" +
+                  (pinned ? "  id " + pinned->substr(0, 7) : ""));
     }
 }
 
@@ -370,15 +377,9 @@ void Console::topology(const std::string& file) {
         for (std::string l; std::getline(lines, l);) out_.line(l);
         return;
     }
-    // Written whole or not at all: a temporary file beside it, then a rename.
-    const std::string tmp = file + ".tmp";
-    std::ofstream out(tmp, std::ios::trunc);
-    out << dot;
-    out.close();
-    if (!out || std::rename(tmp.c_str(), file.c_str()) != 0) {
-        const std::string why = std::strerror(errno);
-        std::remove(tmp.c_str());
-        out_.line("Could not write " + file + ": " + why + ".");
+    std::string error;
+    if (!write_atomically(file, dot, 0644, error)) {
+        out_.line("Could not write " + file + ": " + error + ".");
         return;
     }
     out_.line("Topology written to " + file + " (render: dot -Tpng " + file + " -o overlay.png).");
@@ -402,11 +403,25 @@ void Console::connect(const std::string& arg) {
     if (!peer) return;
     const std::string id = shown(*peer);
     out_.line("Connect to peer " + id + ":");
-    switch (node_.connect(*peer)) {
+    std::string why;
+    switch (node_.connect(*peer, &why)) {
     case Node::ConnectResult::connected: out_.line("Peer " + id + " connected."); break;
     case Node::ConnectResult::already_connected: out_.line("Peer " + id + " is already connected."); break;
     case Node::ConnectResult::inactive: out_.line("Peer " + id + " is inactive."); break;
+    case Node::ConnectResult::refused: out_.line("Peer " + id + " refused: " + why + "."); break;
     }
+}
+
+void Console::unpin(const std::string& arg) {
+    auto peer = peer_id(arg, "Usage: unpin <peer_id>");
+    if (!peer) return;
+    const auto before = node_.pins().pinned(*peer);
+    if (!node_.pins().unpin(*peer)) {
+        out_.line("No node id is pinned for " + peer->to_string() + ".");
+        return;
+    }
+    out_.line("Unpinned " + peer->to_string() + " (was node id " + *before + "); the next node id it proves is pinned.");
+    if (auto error = node_.pins().save_error(); !error.empty()) out_.line("Pins not saved: " + error + ".");
 }
 
 void Console::disconnect(const std::string& arg) {
@@ -444,10 +459,12 @@ void Console::request(const std::string& name, const std::string& peer_arg, bool
     // host:port asks for "from this peer, wherever it is": connect first if needed (it stays
     // connected, like `connect`). A bare port keeps the lab's meaning: a connected peer only.
     if (!parse_port(peer_arg) && !node_.is_connected(*peer)) {
-        switch (node_.connect(*peer)) {
+        std::string why;
+        switch (node_.connect(*peer, &why)) {
         case Node::ConnectResult::connected: out_.line("Peer " + id + " connected."); break;
         case Node::ConnectResult::already_connected: break;
         case Node::ConnectResult::inactive: out_.line("Peer " + id + " is inactive."); return;
+        case Node::ConnectResult::refused: out_.line("Peer " + id + " refused: " + why + "."); return;
         }
     }
     ProgressBar bar(out_);

@@ -25,7 +25,15 @@ std::optional<std::string> read_line(Socket& socket, const ReadLimits& limits) {
 
 }  // namespace
 
-Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits) {
+std::string capabilities(const TlsContext* tls) {
+    return std::string(ov::capability) + (tls ? "," + std::string(tls_capability) : "");
+}
+
+bool wants_tls(const TlsContext* tls, std::string_view peer_capabilities) {
+    return tls && has_capability(peer_capabilities, tls_capability);
+}
+
+Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits, const TlsContext* tls) {
     Handshake result;
     switch (probe_extension(socket, limits)) {
     case SearchOutcome::found: break;
@@ -33,7 +41,7 @@ Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits
     default: return result;
     }
     std::error_code ec;
-    const std::string hello = ov::format_hello(self);
+    const std::string hello = ov::format_hello(self, capabilities(tls));
     socket.write_all(hello, ec);
     if (ec) return result;
     trace(socket, Trace::Dir::sent, hello);
@@ -42,6 +50,11 @@ Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits
     trace(socket, Trace::Dir::received, *line);
     ov::Message answer = ov::parse(*line);
     if (answer.kind != ov::Message::Kind::hello) return result;
+    if (wants_tls(tls, answer.hello.capabilities)) {
+        if (!socket.start_tls(*tls, TlsLayer::Role::client, tls_handshake_timeout, result.error)) return result;
+        result.node_id = socket.tls()->peer_id();
+        trace_note(socket, Trace::Dir::received, socket.tls()->description() + ", node id " + result.node_id);
+    }
     result.kind = Handshake::Kind::ours;
     result.peer = std::move(answer.hello);
     return result;

@@ -1,5 +1,7 @@
 #include "p2p/identity.hpp"
 
+#include "p2p/atomic_file.hpp"
+
 #include <boost/filesystem/operations.hpp>
 
 #include <openssl/evp.h>
@@ -60,30 +62,17 @@ X509* new_certificate(EVP_PKEY* key) {
     return cert;
 }
 
-// Writes `path` owner-only, whole or not at all: a temporary file (0600), fsync, rename.
-bool write_private(const fs::path& path, const std::function<bool(FILE*)>& write, std::string& error) {
-    const fs::path tmp = path.string() + ".tmp";
-    ::unlink(tmp.c_str());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        error = "cannot write " + tmp.string() + ": " + std::strerror(errno);
-        return false;
-    }
-    FILE* f = ::fdopen(fd, "w");
-    if (!f) {
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        error = "cannot write " + tmp.string();
-        return false;
-    }
-    bool ok = write(f) && std::fflush(f) == 0 && ::fsync(fd) == 0;
-    ok = std::fclose(f) == 0 && ok;
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        error = "cannot write " + path.string() + ": " + std::strerror(errno);
-        ::unlink(tmp.c_str());
-        return false;
-    }
-    return true;
+// The PEM text of a key or certificate, written owner-only and whole or not at all.
+template <typename Write>
+bool write_pem(const fs::path& path, Write write, std::string& error) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    char* data = nullptr;
+    const bool ok = bio && write(bio) == 1;
+    const long len = ok ? BIO_get_mem_data(bio, &data) : 0;
+    const bool written = ok && write_atomically(path, std::string_view(data, static_cast<std::size_t>(len)), 0600, error);
+    if (!ok) error = openssl_error("cannot encode " + path.string());
+    BIO_free(bio);
+    return written;
 }
 
 template <typename T, typename Read>
@@ -158,10 +147,10 @@ std::unique_ptr<Identity> Identity::load_or_create(const fs::path& dir, std::str
         if (!made) return nullptr;
         // The certificate last: a key without it is found and reported at the next start,
         // never silently replaced.
-        if (!write_private(key_path, [&](FILE* f) {
-                return PEM_write_PrivateKey(f, made->key(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
+        if (!write_pem(key_path, [&](BIO* b) {
+                return PEM_write_bio_PrivateKey(b, made->key(), nullptr, nullptr, 0, nullptr, nullptr);
             }, error) ||
-            !write_private(cert_path, [&](FILE* f) { return PEM_write_X509(f, made->certificate()) == 1; }, error))
+            !write_pem(cert_path, [&](BIO* b) { return PEM_write_bio_X509(b, made->certificate()); }, error))
             return nullptr;
         return made;
     }

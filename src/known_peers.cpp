@@ -1,5 +1,7 @@
 #include "p2p/known_peers.hpp"
 
+#include "p2p/atomic_file.hpp"
+
 #include <boost/thread/lock_guard.hpp>
 
 #include <algorithm>
@@ -144,30 +146,7 @@ bool KnownPeers::save(const boost::filesystem::path& file, std::string& error) c
     std::string text;
     for (const auto& e : list())
         text += e.id.to_string() + ' ' + std::to_string(to_unix(e.last_seen)) + (e.overlay ? " overlay" : "") + '\n';
-    const std::string tmp = file.string() + ".tmp";
-    auto fail = [&](const std::string& what) {
-        error = what + " " + tmp + ": " + std::strerror(errno);
-        ::unlink(tmp.c_str());
-        return false;
-    };
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) return fail("cannot create");
-    for (std::size_t off = 0; off < text.size();) {
-        ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            ::close(fd);
-            return fail("cannot write");
-        }
-        off += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0) {
-        ::close(fd);
-        return fail("cannot sync");
-    }
-    if (::close(fd) != 0) return fail("cannot close");
-    if (::rename(tmp.c_str(), file.c_str()) != 0) return fail("cannot rename");
-    return true;
+    return write_atomically(file, text, 0644, error);
 }
 
 }  // namespace p2p

@@ -16,7 +16,8 @@ Node::Node(NodeConfig config, Output& output)
       index_(std::make_unique<FileIndex>(config_.shared_dir)),
       sessions_(config_.max_sessions),
       known_(config_.known_peers_cap, config_.known_peer_max_age),
-      trace_(config_.trace ? std::make_unique<Trace>(output_) : nullptr) {
+      trace_(config_.trace ? std::make_unique<Trace>(output_) : nullptr),
+      pins_(config_.state_dir.empty() ? boost::filesystem::path() : config_.state_dir / "pins") {
     // One spelling per host, so our own id and a peer's compare equal ("::0:1" is "::1").
     std::string ignored;
     if (auto host = parse_host(config_.host, ignored)) config_.host = *host;
@@ -33,6 +34,12 @@ void Node::start(std::error_code& ec) {
             return;
         }
     }
+    try {
+        tls_ = std::make_unique<TlsContext>(*config_.identity);
+    } catch (const std::runtime_error&) {
+        ec = std::make_error_code(std::errc::protocol_not_supported);
+        return;
+    }
     Socket listening = Socket::listen(config_.host, config_.port, ec);
     if (ec) return;
     // The saved list first: the overlay adds its bootstrap peers to it.
@@ -46,13 +53,15 @@ void Node::start(std::error_code& ec) {
             load_note = "Known peers: " + std::to_string(skipped) + " unreadable line(s) in " +
                         known_peers_file().string() + " skipped.";
         known_.expire();
+        if (std::string pin_error; !pins_.load(pin_error))
+            load_note += (load_note.empty() ? "" : " ") + ("Pins not loaded: " + pin_error + ".");
     }
     listener_ = std::make_unique<Listener>(std::move(listening),
         [this](Socket s, std::uint16_t peer_port) { on_accept(std::move(s), peer_port); });
     port_ = listener_->port();
     // Before the listener runs: every session is handed the overlay.
     overlay_ = std::make_unique<Overlay>(config_.overlay, id(), *index_, known_, output_, stop_event_,
-                                         trace_.get());
+                                         trace_.get(), tls_.get(), &pins_);
     try {
         listener_->start();
         overlay_->start();
@@ -85,7 +94,8 @@ std::vector<KnownPeers::Entry> Node::known_peers() {
 void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     auto shared = std::make_shared<Socket>(std::move(socket));
     auto session = std::make_shared<Session>(shared, peer_port, *index_, output_,
-                                             config_.session, exit_, overlay_.get(), trace_.get());
+                                             config_.session, exit_, overlay_.get(), trace_.get(), tls_.get(),
+                                             &pins_);
     const auto admit = sessions_.start(shared, [session] { session->run(); });
     if (admit == SessionRegistry::Admit::started || admit == SessionRegistry::Admit::stopping)
         return;  // a started session prints its own first line
@@ -164,7 +174,7 @@ ScanResult Node::scan(const std::vector<PeerId>& targets) {
     return result;
 }
 
-Node::ConnectResult Node::connect(const PeerId& peer) {
+Node::ConnectResult Node::connect(const PeerId& peer, std::string* why) {
     if (peers_.contains(peer)) return ConnectResult::already_connected;
     std::error_code ec;
     Socket s = Socket::connect(peer.host, peer.port, config_.connect_timeout, ec, &exit_);
@@ -172,8 +182,16 @@ Node::ConnectResult Node::connect(const PeerId& peer) {
     s.set_trace(trace_.get(), peer.to_string());
     // Lab peers answer the probe "not found" at once; a peer that cannot answer it (a busy
     // node, something that is not a node) is no usable peer.
-    const Handshake shake = handshake(s, id(), {config_.probe_timeout, &exit_});
-    if (shake.kind == Handshake::Kind::failed) return ConnectResult::inactive;
+    const Handshake shake = handshake(s, id(), {config_.probe_timeout, &exit_}, tls_.get());
+    if (shake.kind == Handshake::Kind::failed) {
+        if (shake.error.empty()) return ConnectResult::inactive;
+        if (why) *why = shake.error;  // it answered as ours, then TLS failed
+        return ConnectResult::refused;
+    }
+    if (auto refusal = pin_refusal(pins_, peer, shake.node_id)) {
+        if (why) *why = *refusal;
+        return ConnectResult::refused;
+    }
     const bool ours = shake.kind == Handshake::Kind::ours;
     remember(peer, ours && has_capability(shake.peer->capabilities, overlay::capability));
     return peers_.add(peer, std::move(s), ours) ? ConnectResult::connected : ConnectResult::already_connected;

@@ -22,8 +22,9 @@ bool RateBucket::take(double rate) {
 }
 
 Overlay::Overlay(OverlayConfig config, PeerId self, const FileIndex& files, KnownPeers& known,
-                 Output& output, StopEvent& stop, const Trace* trace)
-    : config_(std::move(config)), self_(std::move(self)), trace_(trace), files_(files), known_(known),
+                 Output& output, StopEvent& stop, const Trace* trace, const TlsContext* tls, Pins* pins)
+    : config_(std::move(config)), self_(std::move(self)), trace_(trace), tls_(tls), pins_(pins), files_(files),
+      known_(known),
       output_(output), stop_(stop) {
     for (const auto& b : config_.bootstrap)
         if (b != self_) known_.seen(b, KnownPeers::Clock::now(), true);
@@ -148,7 +149,7 @@ OverlayLink* Overlay::link_to_locked(const PeerId& peer, bool chosen) {
     if (!new_links_.take(config_.new_link_rate)) return nullptr;
     if (it != links_.end()) links_.erase(it);
     auto link = std::make_unique<OverlayLink>(peer, self_, gossip_locked(), config_.connect_timeout,
-                                              trace_);
+                                              trace_, tls_, pins_);
     try {
         link->start();
     } catch (const std::exception&) {  // no thread: no link, the next tick tries again

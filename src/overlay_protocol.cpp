@@ -119,8 +119,8 @@ Message parse(std::string_view line) {
     return m;
 }
 
-std::string format_hello(const PeerId& self) {
-    return "HELLO " + self.to_string() + " " + std::string(capability) + "\n";
+std::string format_hello(const PeerId& self, std::string_view capabilities) {
+    return "HELLO " + self.to_string() + " " + std::string(capabilities) + "\n";
 }
 
 std::string format_peers(const std::vector<Peers::Entry>& entries) {

@@ -13,9 +13,10 @@ namespace pr = protocol;
 
 Session::Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const FileIndex& index,
                  Output& output, const SessionLimits& limits, const std::atomic<bool>& exit_event,
-                 Overlay* overlay, const Trace* trace)
+                 Overlay* overlay, const Trace* trace, const TlsContext* tls, Pins* pins)
     : socket_(std::move(socket)), name_(std::to_string(peer_id)), index_(index), output_(output),
-      limits_(limits), exit_event_(exit_event), reader_(pr::max_request_size), overlay_(overlay) {
+      limits_(limits), exit_event_(exit_event), reader_(pr::max_request_size), overlay_(overlay),
+      tls_(tls), pins_(pins) {
     if (trace) socket_->set_trace(trace, PeerId{socket_->remote_host(), peer_id}.to_string());
 }
 
@@ -139,7 +140,26 @@ bool Session::dispatch_overlay(const std::string& message) {
         output_.server_line("Peer " + name_ + " is one of our nodes (" + caps + "), but its HELLO names "
                             "another host than " + socket_->remote_host() + "; its id is not taken.");
     }
-    return send(overlay::format_hello(overlay_->self()));
+    if (!send(overlay::format_hello(overlay_->self(), capabilities(tls_)))) return false;
+    if (wants_tls(tls_, hello_.capabilities)) {
+        // Both listed tls/1: from the next byte on, TLS (the peer is the client).
+        std::string error;
+        if (!socket_->start_tls(*tls_, TlsLayer::Role::server, tls_handshake_timeout, error)) {
+            output_.server_line("TLS with peer " + name_ + " failed: " + error + "; connection closed.");
+            return false;
+        }
+        node_id_ = socket_->tls()->peer_id();
+        output_.server_line("Peer " + name_ + " has node id " + node_id_ + " (" + socket_->tls()->description() + ").");
+    }
+    // The id its HELLO claims must be the node pinned for it, and a node pinned over TLS may
+    // not come back in plain bytes.
+    if (hello_.id && pins_) {
+        if (auto refusal = pin_refusal(*pins_, *hello_.id, node_id_)) {
+            output_.server_line("Peer " + name_ + " refused: " + *refusal + "; connection closed.");
+            return false;
+        }
+    }
+    return true;
 }
 
 }  // namespace p2p

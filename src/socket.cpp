@@ -64,6 +64,7 @@ Socket& Socket::operator=(Socket&& other) noexcept {
         close();
         fd_ = other.release();
         tag_ = std::move(other.tag_);
+        tls_ = std::move(other.tls_);
     }
     return *this;
 }
@@ -145,6 +146,7 @@ Socket Socket::accept(std::uint16_t& peer_port, std::error_code& ec) {
 }
 
 Wait Socket::wait_readable(std::chrono::milliseconds timeout) const {
+    if (tls_ && tls_->pending()) return Wait::ready;  // decrypted already, nothing on the wire
     pollfd p{fd_, POLLIN, 0};
     int n;
     do { n = ::poll(&p, 1, poll_timeout(timeout)); } while (n < 0 && errno == EINTR);
@@ -154,6 +156,7 @@ Wait Socket::wait_readable(std::chrono::milliseconds timeout) const {
 }
 
 std::size_t Socket::read_some(char* buf, std::size_t len, std::error_code& ec) {
+    if (tls_) return tls_->read_some(buf, len, ec);
     ssize_t n;
     do { n = ::recv(fd_, buf, len, 0); } while (n < 0 && errno == EINTR);
     if (n < 0) { ec = last_error(); return 0; }
@@ -162,6 +165,7 @@ std::size_t Socket::read_some(char* buf, std::size_t len, std::error_code& ec) {
 }
 
 void Socket::write_all(const char* data, std::size_t len, std::error_code& ec) {
+    if (tls_) return tls_->write_all(data, len, ec);
     while (len > 0) {
         // MSG_NOSIGNAL: a peer that vanished is an error code here, not a SIGPIPE for the process.
         ssize_t n = ::send(fd_, data, len, MSG_NOSIGNAL);
@@ -189,10 +193,17 @@ void Socket::shutdown() const {
 }
 
 void Socket::close() {
+    tls_.reset();  // before its descriptor goes
     if (fd_ >= 0) {
         ::close(fd_);
         fd_ = -1;
     }
+}
+
+bool Socket::start_tls(const TlsContext& context, TlsLayer::Role role, std::chrono::milliseconds timeout,
+                       std::string& error) {
+    tls_ = TlsLayer::start(context, fd_, role, timeout, error);
+    return tls_ != nullptr;
 }
 
 std::string Socket::remote_host() const {

@@ -38,6 +38,7 @@ const std::string usage_block =
     "search <filename> [ttl]: Search the overlay hop by hop (ttl 1 to 15, default 7).\n"
     "peers: List known peers: connected, neighbour, last seen.\n"
     "id: This node's id, the SHA-256 of its certificate (docs/security.md).\n"
+    "unpin <peer_id>: Accept a new node id at that address (a new key) next time.\n"
     "topology [file]: The overlay this node knows, as Graphviz DOT.\n"
     "\n";
 
@@ -75,7 +76,8 @@ std::string without_server_lines(const std::string& text) {
     static const std::regex server_line(
         "(Connection established with peer |Received message from |Response to peer |"
         "Unknown message\\.|Peer [^ ]+ closed connection\\.|Peer [^ ]+ idle; |Too many peers; |"
-        "Peer [0-9]+ is node |Peer [0-9]+ is one of our nodes|"
+        "Peer [0-9]+ is node |Peer [0-9]+ is one of our nodes|Peer [^ ]+ has node id |"
+        "Peer [^ ]+ refused: .*; connection closed\\.|TLS with peer |"
         "Message from peer |Sending to peer |Connection with peer ).*");
     std::string out;
     std::size_t start = 0;
@@ -284,6 +286,7 @@ BOOST_AUTO_TEST_CASE(bad_flags_print_a_message_and_exit_2) {
         {"--port", port, "--host", "::"},
         {"--port", port, "--host", "[::1]"},        // a host, not an id: no brackets
         {"--port", port, "--host", "224.0.0.1"},
+        {"--port", port, "--trace", "--quiet"},     // trace lines are server lines
     };
     for (const auto& args : cases) {
         std::string shown;
@@ -521,7 +524,7 @@ BOOST_AUTO_TEST_CASE(sf_and_request_between_programs_with_the_labs_lines) {
     std::smatch m;
     BOOST_REQUIRE(std::regex_search(out, m, std::regex("Connection established with peer ([0-9]+)\n")));
     const std::string who = "127.0.0.1:" + a.pid();
-    BOOST_TEST(out.find("Peer " + std::string(m[1]) + " is node " + who + " (overlay/1).\n") != std::string::npos, out);
+    BOOST_TEST(out.find("Peer " + std::string(m[1]) + " is node " + who + " (overlay/1,tls/1).\n") != std::string::npos, out);
     for (const std::string& line : {
              "Received message from " + who + ": b'SRCH SkyShip.jpg'\n",
              "Response to peer " + who + ":  150 SkyShip.jpg found.\n",
@@ -936,7 +939,7 @@ BOOST_AUTO_TEST_CASE(the_peer_list_is_kept_in_the_state_folder_across_a_restart)
         BOOST_TEST(a.command("connect " + b.pid()) == connect_lines(b.port()));
         const std::string listed = a.command("peers");
         BOOST_TEST(std::regex_match(listed, std::regex(
-            "Known peers \\(1\\):\n127\\.0\\.0\\.1:" + b.pid() + "  connected  (neighbour|-)  last seen [0-9]+ s ago\n")),
+            "Known peers \\(1\\):\n127\\.0\\.0\\.1:" + b.pid() + "  connected  (neighbour|-)  last seen [0-9]+ s ago  id [A-Z2-7]{7}\n")),
             listed);
         BOOST_TEST(a.finish() == 0);
     }
@@ -948,7 +951,7 @@ BOOST_AUTO_TEST_CASE(the_peer_list_is_kept_in_the_state_folder_across_a_restart)
     Program again({"--state", state.path().string()});
     const std::string listed = again.command("peers");
     BOOST_TEST(std::regex_match(listed, std::regex(
-        "Known peers \\(1\\):\n127\\.0\\.0\\.1:" + b.pid() + "  -  (neighbour|-)  last seen [0-9]+ s ago\n")), listed);
+        "Known peers \\(1\\):\n127\\.0\\.0\\.1:" + b.pid() + "  -  (neighbour|-)  last seen [0-9]+ s ago  id [A-Z2-7]{7}\n")), listed);
     BOOST_TEST(again.finish() == 0);
     BOOST_TEST(b.finish() == 0);
 }

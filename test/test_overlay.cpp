@@ -8,7 +8,12 @@
 #include "p2p/transfer.hpp"
 #include "support.hpp"
 
+#include <poll.h>
+
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <mutex>
 
 #include <memory>
 #include <regex>
@@ -33,9 +38,10 @@ struct OverlayNode {
     /// `state`: a state folder to use instead of a fresh one.
     explicit OverlayNode(const std::vector<std::string>& extra, const fs::path& state = {}) {
         fs::create_directories(dir / "shared");
-        std::vector<std::string> argv = {node_binary().string(), "--port", "0",
+        std::vector<std::string> argv = {node_binary().string(),
                                          "--shared", (dir / "shared").string(),
                                          "--state", (state.empty() ? dir / "state" : state).string()};
+        if (std::find(extra.begin(), extra.end(), "--port") == extra.end()) argv.insert(argv.end(), {"--port", "0"});
         argv.insert(argv.end(), extra.begin(), extra.end());
         for (std::size_t i = 0; i + 1 < extra.size(); ++i)
             if (extra[i] == "--host") host = extra[i + 1];
@@ -169,7 +175,7 @@ BOOST_AUTO_TEST_CASE(an_ipv6_overlay_on_the_loopback, *utf::timeout(300)) {
     const std::string req = first.command("request v6.txt " + nodes.back()->id());
     BOOST_TEST(req.find("SHA-256 verified.") != std::string::npos, req);
     BOOST_TEST(fs::file_size(first.dir / "shared" / "v6.txt") == 1000u);
-    BOOST_TEST(nodes.back()->child->wait_for_at(0, " is node " + first.id() + " (overlay/1).") != std::string::npos);
+    BOOST_TEST(nodes.back()->child->wait_for_at(0, " is node " + first.id() + " (overlay/1,tls/1).") != std::string::npos);
     for (auto& n : nodes) BOOST_TEST(n->quit() == 0);
 }
 
@@ -261,6 +267,98 @@ struct CountingListener {
 
 BOOST_AUTO_TEST_SUITE(handshake)
 
+/// A TCP relay on 127.0.0.1 that forwards one connection to `target` and keeps every byte that
+/// passed, both ways: what a listener on the path would see.
+class Relay {
+public:
+    explicit Relay(std::uint16_t target) : target_(target) {
+        std::error_code ec;
+        listening_ = p2p::Socket::listen("127.0.0.1", 0, ec);
+        BOOST_REQUIRE(!ec);
+        thread_ = std::thread([this] { run(); });
+    }
+    ~Relay() {
+        stop_ = true;
+        thread_.join();
+    }
+    std::uint16_t port() const { return listening_.local_port(); }
+    std::string captured() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return captured_;
+    }
+
+private:
+    void run() {
+        const auto deadline = Clock::now() + std::chrono::seconds(60);
+        while (!stop_ && listening_.wait_readable(std::chrono::milliseconds(100)) != p2p::Wait::ready)
+            if (Clock::now() > deadline) return;
+        if (stop_) return;
+        std::uint16_t ignored = 0;
+        std::error_code ec;
+        p2p::Socket in = listening_.accept(ignored, ec);
+        p2p::Socket out = p2p::Socket::connect("127.0.0.1", target_, patience, ec);
+        if (ec) return;
+        char buf[65536];
+        while (!stop_ && Clock::now() < deadline) {
+            pollfd fds[2] = {{in.native_handle(), POLLIN, 0}, {out.native_handle(), POLLIN, 0}};
+            if (::poll(fds, 2, 100) <= 0) continue;
+            for (int i = 0; i < 2; ++i) {
+                if (!fds[i].revents) continue;
+                p2p::Socket& from = i == 0 ? in : out;
+                p2p::Socket& to = i == 0 ? out : in;
+                const std::size_t n = from.read_some(buf, sizeof buf, ec);
+                if (ec || n == 0) return;
+                {
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    captured_.append(buf, n);
+                }
+                to.write_all(buf, n, ec);
+                if (ec) return;
+            }
+        }
+    }
+
+    std::uint16_t target_;
+    p2p::Socket listening_;
+    std::atomic<bool> stop_{false};
+    std::mutex mutex_;  ///< guards captured_: the relay thread appends, the test reads
+    std::string captured_;
+    std::thread thread_;
+};
+
+// Two of our nodes speak TLS 1.3 after the handshake: a listener on the path sees the probe and
+// the HELLOs (lab bytes and our own), then only TLS records - no request, no file byte - and
+// each node learns the other's node id from its certificate.
+BOOST_AUTO_TEST_CASE(our_nodes_speak_tls_and_learn_each_others_id, *utf::timeout(120)) {
+    OverlayNode a({"--neighbours", "0"}), b({"--neighbours", "0"});
+    const std::string secret_name = "tls-secret-name.bin";
+    write_file(b.dir / "shared" / secret_name, 300000, 11);
+    const std::string body = read_file(b.dir / "shared" / secret_name);
+    Relay relay(b.port);
+    const std::string via = "127.0.0.1:" + std::to_string(relay.port());
+    BOOST_TEST(a.command("connect " + via).find(" connected.") != std::string::npos);
+    BOOST_TEST(a.command("sf " + secret_name).find(secret_name + " found on") != std::string::npos);
+    BOOST_TEST(a.command("request " + secret_name + " " + via).find("SHA-256 verified.") != std::string::npos);
+    BOOST_TEST(read_file(a.dir / "shared" / secret_name) == body);
+
+    const std::string wire = relay.captured();
+    BOOST_TEST(wire.find("SRCH :p2p-ext:1\n") == 0u);
+    BOOST_TEST(wire.find("HELLO " + a.id() + " overlay/1,tls/1\n") != std::string::npos);
+    BOOST_TEST(wire.find("HELLO " + b.id() + " overlay/1,tls/1\n") != std::string::npos);
+    const std::size_t tls_at = wire.find("\x16\x03");  // a TLS handshake record
+    BOOST_TEST(tls_at != std::string::npos);
+    BOOST_TEST(wire.find(secret_name) == std::string::npos, "the file name crossed in plain");
+    BOOST_TEST(wire.find(body.substr(1000, 64)) == std::string::npos, "file bytes crossed in plain");
+    BOOST_TEST(wire.size() > body.size());  // they did cross, encrypted
+
+    // b names a by the id in a's certificate, which a's own `id` prints.
+    const std::string a_id = a.command("id");
+    const std::string a_node_id = a_id.substr(9, a_id.find('\n') - 9);
+    BOOST_TEST(b.child->wait_for_at(0, " has node id " + a_node_id + " (TLSv1.3 ") != std::string::npos, b.child->output());
+    BOOST_TEST(a.quit() == 0);
+    BOOST_TEST(b.quit() == 0);
+}
+
 /// The node printed `line`, now or earlier (within the patience).
 bool saw(OverlayNode& n, const std::string& line) { return n.child->wait_for_at(0, line) != std::string::npos; }
 
@@ -271,10 +369,11 @@ BOOST_AUTO_TEST_CASE(a_connect_tells_the_listening_id_and_trace_shows_the_messag
     OverlayNode b({"--neighbours", "0", "--trace"});
     write_file(b.dir / "shared" / "x.txt", 10, 3);
     const std::string out = a.command("connect " + b.id());
-    BOOST_TEST(out.find("trace -> " + b.id() + "  b'HELLO " + a.id() + " overlay/1\\n'  hello: node " + a.id() +
-                        ", capabilities overlay/1") != std::string::npos, out);
-    BOOST_TEST(out.find("trace <- " + b.id() + "  b'HELLO " + b.id() + " overlay/1\\n'") != std::string::npos, out);
-    BOOST_TEST(saw(b, " is node " + a.id() + " (overlay/1)."));
+    BOOST_TEST(out.find("trace -> " + b.id() + "  b'HELLO " + a.id() + " overlay/1,tls/1\\n'  hello: node " + a.id() +
+                        ", capabilities overlay/1,tls/1") != std::string::npos, out);
+    BOOST_TEST(out.find("trace <- " + b.id() + "  b'HELLO " + b.id() + " overlay/1,tls/1\\n'") != std::string::npos, out);
+    BOOST_TEST(out.find("trace <- " + b.id() + "  TLSv1.3 ") != std::string::npos, out);
+    BOOST_TEST(saw(b, " is node " + a.id() + " (overlay/1,tls/1)."));
     const std::string sf = a.command("sf x.txt");
     BOOST_TEST(sf.find("trace -> " + b.id() + "  b'SRCH x.txt\\n'  search: is \"x.txt\" shared?") != std::string::npos, sf);
     BOOST_TEST(sf.find("trace <- " + b.id() + "  b'150 x.txt found.'  answer: found") != std::string::npos, sf);
@@ -286,6 +385,65 @@ BOOST_AUTO_TEST_CASE(a_connect_tells_the_listening_id_and_trace_shows_the_messag
     BOOST_TEST(a.known() == 1u);
     BOOST_TEST(a.quit() == 0);
     BOOST_TEST(b.quit() == 0);
+}
+
+// Pinning: the first node id an address proves is kept; another key at that address, or plain
+// bytes where TLS was spoken, is refused until `unpin`.
+BOOST_AUTO_TEST_CASE(a_new_key_or_plain_bytes_at_a_pinned_address_are_refused, *utf::timeout(180)) {
+    OverlayNode a({"--neighbours", "0"});
+    auto b = std::make_unique<OverlayNode>(std::vector<std::string>{"--neighbours", "0"});
+    const std::string b_id = b->id(), b_port = std::to_string(b->port);
+    const std::string b_node = b->command("id").substr(9, 59);
+    BOOST_TEST(a.command("connect " + b_id).find(" connected.") != std::string::npos);
+    BOOST_TEST(a.command("peers").find(b_id + "  connected  -  last seen ") != std::string::npos);
+    BOOST_TEST(a.command("peers").find("  id " + b_node.substr(0, 7)) != std::string::npos);
+    BOOST_TEST(read_file(a.dir / "state" / "pins") == b_id + " " + b_node + "\n");
+    BOOST_TEST(b->quit() == 0);
+    BOOST_TEST(a.command("disconnect " + b_id).find("disconnected.") != std::string::npos);
+
+    // Another node (a new key) on the same address.
+    {
+        OverlayNode impostor({"--neighbours", "0", "--port", b_port});
+        const std::string out = a.command("connect " + b_id);
+        BOOST_TEST(out.find("Peer " + b_port + " refused: it proved node id ") != std::string::npos, out);
+        BOOST_TEST(out.find("but " + b_node + " is pinned for " + b_id) != std::string::npos, out);
+        BOOST_TEST(a.command("lp").find("has no connected peers") != std::string::npos);
+        // Its own connection to a claims b's address: refused on a's side too.
+        impostor.command("connect " + a.id());
+        BOOST_TEST(a.child->wait_for_at(0, "refused: it proved node id ") != std::string::npos);
+        BOOST_TEST(impostor.quit() == 0);
+    }
+
+    // Plain bytes where TLS was pinned: something answering the probe as a lab peer does.
+    {
+        std::error_code ec;
+        p2p::Socket fake = p2p::Socket::listen("127.0.0.1", b->port, ec);
+        BOOST_REQUIRE_MESSAGE(!ec, "port " << b_port << ": " << ec.message());
+        std::thread answer([&] {
+            if (fake.wait_readable(patience) != p2p::Wait::ready) return;
+            std::uint16_t ignored = 0;
+            p2p::Socket c = fake.accept(ignored, ec);
+            std::string probe(16, '\0');
+            if (p2p::read_exact(c, probe.data(), probe.size(), {patience, nullptr}) == p2p::ReadStatus::ok)
+                say(c, "450 :p2p-ext:1 not found.");
+            std::string rest;
+            p2p::read_more(c, rest, 100, {patience, nullptr});  // until a closes it
+        });
+        const std::string out = a.command("connect " + b_id);
+        answer.join();
+        BOOST_TEST(out.find("refused: it offered plain bytes, but spoke TLS as node id " + b_node) != std::string::npos, out);
+    }
+
+    const std::string unpinned = a.command("unpin " + b_id);
+    BOOST_TEST(unpinned.find("Unpinned " + b_id + " (was node id " + b_node + ")") != std::string::npos, unpinned);
+    BOOST_TEST(read_file(a.dir / "state" / "pins") == "");
+    BOOST_TEST(a.command("unpin " + b_id) == "No node id is pinned for " + b_id + ".\n");
+    {
+        OverlayNode next({"--neighbours", "0", "--port", b_port});
+        BOOST_TEST(a.command("connect " + b_id).find(" connected.") != std::string::npos);
+        BOOST_TEST(next.quit() == 0);
+    }
+    BOOST_TEST(a.quit() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -338,7 +496,8 @@ BOOST_AUTO_TEST_CASE(a_hello_is_answered_and_only_a_link_is_linked_back, *utf::t
     say(s, "SRCH :p2p-ext:1\n");
     BOOST_TEST(read_answer(21) == "150 :p2p-ext:1 found.");
     say(s, "HELLO 127.0.0.1:" + std::to_string(me.socket.local_port()) + " overlay/1\n");
-    const std::string hello = "HELLO " + node.id() + " overlay/1\n";
+    // Its answer lists tls/1 too; ours did not, so the connection stays plain.
+    const std::string hello = "HELLO " + node.id() + " overlay/1,tls/1\n";
     BOOST_TEST(read_answer(hello.size()) == hello);
     BOOST_TEST(node.child->wait_for("is node 127.0.0.1:" + std::to_string(me.socket.local_port()) + " (overlay/1)."));
     std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two ticks of the timer

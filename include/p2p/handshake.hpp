@@ -4,6 +4,8 @@
 //                                                      <- "450 :p2p-ext:1 not found." (lab)
 //   2. ours only, HELLO both ways:  -> "HELLO <our id> <capabilities>\n"
 //                                   <- "HELLO <its id> <capabilities>\n"
+//   3. when both HELLOs list tls/1: TLS 1.3 (tls.hpp), the connecting side as the client; every
+//      byte after this is inside it, and each side knows the other's node id.
 //
 // A lab peer sees the probe, a search it answers like any other, and nothing more. Step 2 tells
 // the accepting side our listening id (instead of an ephemeral port) and each side the other's
@@ -14,12 +16,22 @@
 #include "p2p/overlay_protocol.hpp"
 #include "p2p/peer_id.hpp"
 #include "p2p/socket.hpp"
+#include "p2p/tls.hpp"
 #include "p2p/transfer.hpp"
 
 #include <optional>
 #include <string>
 
 namespace p2p {
+
+/// Our nodes' TLS: the capability, and how long its handshake may take.
+constexpr std::string_view tls_capability = "tls/1";
+constexpr std::chrono::milliseconds tls_handshake_timeout{5000};
+
+/// What this node's HELLO lists: overlay/1, and tls/1 when it has a TLS context.
+std::string capabilities(const TlsContext* tls);
+/// True when both sides' capabilities make the connection go TLS.
+bool wants_tls(const TlsContext* tls, std::string_view peer_capabilities);
 
 struct Handshake {
     enum class Kind {
@@ -28,10 +40,13 @@ struct Handshake {
         failed     ///< no usable answer (silent, busy, closed, garbled, refused our HELLO)
     } kind = Kind::failed;
     std::optional<overlay::Hello> peer;
+    std::string node_id;  ///< ours over TLS: the node id the peer's certificate proves
+    std::string error;    ///< failed: why, when known (a TLS failure)
 };
 
-/// Runs both steps on a fresh connection, each within `limits`. `self` is our listening id.
-Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits);
+/// Runs the steps on a fresh connection, each within `limits`. `self` is our listening id;
+/// `tls` (may be null: plain) our TLS context.
+Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits, const TlsContext* tls);
 
 /// What the accepting side keeps about a peer's HELLO.
 struct PeerHello {

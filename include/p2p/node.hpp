@@ -5,6 +5,7 @@
 #include "p2p/client.hpp"
 #include "p2p/file_index.hpp"
 #include "p2p/identity.hpp"
+#include "p2p/tls.hpp"
 #include "p2p/known_peers.hpp"
 #include "p2p/overlay.hpp"
 #include "p2p/stop_event.hpp"
@@ -12,6 +13,7 @@
 #include "p2p/output.hpp"
 #include "p2p/peer_id.hpp"
 #include "p2p/peer_table.hpp"
+#include "p2p/pins.hpp"
 #include "p2p/session.hpp"
 #include "p2p/session_registry.hpp"
 
@@ -85,8 +87,12 @@ public:
     /// results in target order.
     ScanResult scan(const std::vector<PeerId>& targets);
 
-    enum class ConnectResult { connected, already_connected, inactive };
-    ConnectResult connect(const PeerId& peer);
+    enum class ConnectResult { connected, already_connected, inactive, refused };
+    /// refused: the handshake showed another node id than the pinned one, plain bytes where TLS
+    /// was pinned, or TLS failed; `why` (if given) says which.
+    ConnectResult connect(const PeerId& peer, std::string* why = nullptr);
+    /// The pins (pins.hpp): who proved which node id.
+    Pins& pins() { return pins_; }
     bool disconnect(const PeerId& peer);
     bool is_connected(const PeerId& peer) const { return peers_.contains(peer); }
     std::vector<PeerId> connected_peers() const { return peers_.peers(); }
@@ -131,6 +137,8 @@ private:
     /// Changed and saved by the console thread (connect, scan, request) and by stop().
     KnownPeers known_;
     std::unique_ptr<Trace> trace_;  ///< null without --trace
+    std::unique_ptr<TlsContext> tls_;  ///< TLS with our nodes (tls.hpp), from the identity
+    Pins pins_;
     std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<Listener> listener_;
     /// Makes stop() run once, and a concurrent second caller (a destructor, a test) wait for

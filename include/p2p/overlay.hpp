@@ -66,9 +66,10 @@ struct OverlayConfig {
 
 class Overlay {
 public:
-    /// `trace` (may be null) is handed to every link.
+    /// `trace`, `tls` and `pins` (may be null) are handed to every link.
     Overlay(OverlayConfig config, PeerId self, const FileIndex& files, KnownPeers& known,
-            Output& output, StopEvent& stop, const Trace* trace = nullptr);
+            Output& output, StopEvent& stop, const Trace* trace = nullptr, const TlsContext* tls = nullptr,
+            Pins* pins = nullptr);
     ~Overlay();
 
     /// Starts the timer thread.
@@ -136,6 +137,8 @@ private:
     const OverlayConfig config_;
     const PeerId self_;
     const Trace* const trace_;
+    const TlsContext* const tls_;
+    Pins* const pins_;
     const FileIndex& files_;
     KnownPeers& known_;
     Output& output_;

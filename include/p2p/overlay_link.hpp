@@ -6,6 +6,7 @@
 #pragma once
 
 #include "p2p/peer_id.hpp"
+#include "p2p/pins.hpp"
 #include "p2p/socket.hpp"
 #include "p2p/trace.hpp"
 
@@ -29,7 +30,8 @@ public:
     /// A link from `self` to `to`; `greeting` (the first PEERS) is queued first. `trace` may
     /// be null.
     OverlayLink(PeerId to, PeerId self, std::string greeting, std::chrono::milliseconds connect_timeout,
-                const Trace* trace = nullptr, std::size_t queue_cap = 256);
+                const Trace* trace = nullptr, const TlsContext* tls = nullptr, Pins* pins = nullptr,
+                std::size_t queue_cap = 256);
     ~OverlayLink();
     OverlayLink(const OverlayLink&) = delete;
     OverlayLink& operator=(const OverlayLink&) = delete;
@@ -58,6 +60,8 @@ private:
     const PeerId to_, self_;
     const std::chrono::milliseconds connect_timeout_;
     const Trace* const trace_;
+    const TlsContext* const tls_;
+    Pins* const pins_;
     const std::size_t queue_cap_;
     std::atomic<State> state_{State::connecting};
     std::atomic<bool> stopping_{false};

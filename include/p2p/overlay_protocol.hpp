@@ -54,7 +54,8 @@ struct Message {
 bool is_overlay_message(std::string_view line);
 Message parse(std::string_view line);
 
-std::string format_hello(const PeerId& self);
+/// `capabilities`: comma-separated, as handshake.hpp's capabilities().
+std::string format_hello(const PeerId& self, std::string_view capabilities = capability);
 /// At most max_gossip_ids entries are written; the rest are left out.
 std::string format_peers(const std::vector<Peers::Entry>& entries);
 std::string format_query(const Query& q);

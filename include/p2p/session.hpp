@@ -6,6 +6,7 @@
 #include "p2p/line_reader.hpp"
 #include "p2p/output.hpp"
 #include "p2p/overlay.hpp"
+#include "p2p/pins.hpp"
 #include "p2p/socket.hpp"
 #include "p2p/trace.hpp"
 
@@ -31,10 +32,12 @@ struct SessionLimits {
 class Session {
 public:
     /// `overlay` (may be null) takes the handshake's HELLO and the overlay lines from our
-    /// nodes; `trace` (may be null) is told every message.
+    /// nodes; `trace` (may be null) is told every message; `tls` (may be null: plain only)
+    /// answers a HELLO that lists tls/1; `pins` (may be null) checks the id a HELLO names.
     Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const FileIndex& index,
             Output& output, const SessionLimits& limits, const std::atomic<bool>& exit_event,
-            Overlay* overlay = nullptr, const Trace* trace = nullptr);
+            Overlay* overlay = nullptr, const Trace* trace = nullptr, const TlsContext* tls = nullptr,
+            Pins* pins = nullptr);
 
     /// Serves requests until the peer closes, misbehaves, idles out or the node stops, then
     /// shuts the connection down so the peer sees the end. Never throws.
@@ -62,6 +65,9 @@ private:
     Overlay* overlay_;
     /// One of our nodes: what its HELLO said (nothing for a lab peer), and its overlay state.
     PeerHello hello_;
+    const TlsContext* tls_;
+    Pins* pins_;
+    std::string node_id_;  ///< proved by its certificate, over TLS
     OverlayConnection link_;
 };
 

@@ -6,10 +6,13 @@
 // descriptor ourselves and wake blocked calls with ::shutdown().
 #pragma once
 
+#include "p2p/tls.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <system_error>
 
@@ -33,7 +36,8 @@ public:
     Socket() = default;
     explicit Socket(int fd) : fd_(fd) {}
     ~Socket() { close(); }
-    Socket(Socket&& other) noexcept : fd_(other.release()), tag_(std::move(other.tag_)) {}
+    Socket(Socket&& other) noexcept
+        : fd_(other.release()), tag_(std::move(other.tag_)), tls_(std::move(other.tls_)) {}
     Socket& operator=(Socket&& other) noexcept;
     Socket(const Socket&) = delete;
     Socket& operator=(const Socket&) = delete;
@@ -73,6 +77,14 @@ public:
     bool is_open() const { return fd_ >= 0; }
     int release() { int fd = fd_; fd_ = -1; return fd; }
 
+    /// Puts TLS under this connection (tls.hpp): the handshake now, within `timeout`; from then
+    /// on read_some, write_all and wait_readable go through it. False, with `error`, on failure
+    /// (the connection is then unusable).
+    bool start_tls(const TlsContext& context, TlsLayer::Role role, std::chrono::milliseconds timeout,
+                   std::string& error);
+    /// The TLS layer, or null on a plain connection.
+    const TlsLayer* tls() const { return tls_.get(); }
+
     /// Set before the socket is shared, then only by the one thread that reads and writes
     /// its messages (stop() on another thread touches the descriptor only).
     void set_trace(const Trace* trace, std::string peer) { tag_ = {trace, std::move(peer)}; }
@@ -82,6 +94,7 @@ private:
     static std::string host_of(const sockaddr_storage& addr);
     int fd_ = -1;
     TraceTag tag_;
+    std::unique_ptr<TlsLayer> tls_;
 };
 
 }  // namespace p2p

@@ -1,0 +1,18 @@
+// Files of the node's own (known peers, pins, identity, a topology) are written whole or not at
+// all: a temporary file beside the target, fsync, rename. A crash or a full disk leaves the old
+// file or the new one, never half of one.
+#pragma once
+
+#include <boost/filesystem/path.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace p2p {
+
+/// Replaces `file` with `text`, created with `mode` (e.g. 0600 for a key). False, with what
+/// failed and why in `error`, and no temporary file left behind.
+bool write_atomically(const boost::filesystem::path& file, std::string_view text, unsigned mode,
+                      std::string& error);
+
+}  // namespace p2p
