@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The overlay benchmark of docs/benchmarks.md (issue 7), in one run on this machine: a flooded
+# search over 50 of our nodes in a line and in random graphs (time to first hit, hits, messages
+# as the origin counts them, nodes that handled the query, QUERY/HIT lines on the wire), with
+# several ttls; then `scan` of 50 silent addresses. The work is done by bench/overlay_search.py.
+#
+# Usage: bench/search.sh [--nodes N] [--line-reps N] [--random-reps N] [--random-k LIST]
+#                        [--phases LIST] [--seed N] [--no-build] [--out FILE]
+#   --nodes N          nodes in each overlay; default 50
+#   --line-reps N      searches per (holder distance, ttl) on the line; default 5
+#   --random-reps N    searches per ttl on each random graph; default 10
+#   --random-k LIST    --neighbours of the random graphs, comma list; default 2,4
+#                      (2 gives a mean degree of about 4: every link chosen by one side is
+#                      answered by a link back, so a node's degree is what it chose plus
+#                      who chose it)
+#   --phases LIST      comma list of: line random scan; default all three
+#   --seed N           the random choices (bootstrap nodes, origins, holders); default random
+#   --no-build         use stage/p2p-node as it is (default: `b2` first)
+#   --out FILE         also write the report to FILE (and the raw JSON lines to FILE.jsonl)
+# As root the run has a network namespace of its own, counts the QUERY/HIT lines on its loopback
+# and also scans 50 hosts routed to a tun device; without root those two are left out.
+# Takes about 6 minutes. Every node runs under `timeout`; all of them, the namespace and the
+# temporary folder are removed on exit, also on Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+NODES=50 LINE_REPS=5 RANDOM_REPS=10 RANDOM_K=2,4 PHASES=line,random,scan SEED="" BUILD=1 OUT=""
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "invalid $1 '$2': a positive number" >&2; exit 2; }; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --nodes) NODES=$2; shift 2 ;;
+        --line-reps) LINE_REPS=$2; shift 2 ;;
+        --random-reps) RANDOM_REPS=$2; shift 2 ;;
+        --random-k) RANDOM_K=$2; shift 2 ;;
+        --phases) PHASES=$2; shift 2 ;;
+        --seed) SEED=$2; shift 2 ;;
+        --no-build) BUILD=0; shift ;;
+        --out) OUT=$2; shift 2 ;;
+        -h|--help) usage 0 ;;
+        *) echo "unknown option: $1" >&2; usage 2 >&2 ;;
+    esac
+done
+positive --nodes "$NODES"; positive --line-reps "$LINE_REPS"; positive --random-reps "$RANDOM_REPS"
+[ "$NODES" -ge 2 ] || { echo "--nodes must be at least 2" >&2; exit 2; }
+[[ "$RANDOM_K" =~ ^[1-9][0-9]?(,[1-9][0-9]?)*$ ]] || { echo "invalid --random-k '$RANDOM_K'" >&2; exit 2; }
+[[ "$PHASES" =~ ^(line|random|scan)(,(line|random|scan))*$ ]] || { echo "invalid --phases '$PHASES'" >&2; exit 2; }
+[ -z "$SEED" ] || positive --seed "$SEED"
+
+. tools/deps.sh
+ensure_packages python3 iproute2 coreutils || { echo "could not install packages" >&2; exit 1; }
+if [ "$BUILD" = 1 ]; then
+    echo "== build" >&2
+    ensure_packages "${BUILD_PACKAGES[@]}" || { echo "could not install packages" >&2; exit 1; }
+    b2 -j"$(nproc)" -d0 >/dev/null || { echo "build failed: run b2 to see why" >&2; exit 1; }
+fi
+NODE=$ROOT/stage/p2p-node
+[ -x "$NODE" ] || { echo "no $NODE: build it with b2" >&2; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/p2p-search.XXXXXX")
+# As root, the run gets a network namespace of its own: its loopback carries only this run's
+# packets (the wire counts see no one else's traffic), and a tun device can be made there.
+NETNS="" IN_NS=()
+if [ "$(id -u)" = 0 ] && ip netns add "p2p-search-$$" 2>/dev/null; then
+    NETNS=p2p-search-$$
+    ip -n "$NETNS" link set lo up
+    IN_NS=(ip netns exec "$NETNS")
+fi
+PID=""
+cleanup() {
+    # The driver ends its nodes itself; `timeout` ends the driver's whole group if it hangs.
+    if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+    if [ -n "$NETNS" ]; then ip netns del "$NETNS" 2>/dev/null || true; fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+OPTS=(--nodes "$NODES" --line-reps "$LINE_REPS" --random-reps "$RANDOM_REPS" --random-k "$RANDOM_K"
+      --phases "$PHASES")
+[ -n "$SEED" ] && OPTS+=(--seed "$SEED")
+ARGS=("${OPTS[@]}" --node "$NODE" --tmp "$TMP/nodes" --raw "$TMP/raw.jsonl"
+      --command "bench/search.sh ${OPTS[*]}")
+[ -n "$NETNS" ] && ARGS+=(--private-netns --tun-scan)
+mkdir "$TMP/nodes"
+# In the background, so Ctrl-C reaches the trap at once; at most 20 minutes in all.
+timeout -k 10 1200 "${IN_NS[@]}" python3 "$ROOT/bench/overlay_search.py" "${ARGS[@]}" > "$TMP/report.txt" &
+PID=$!
+rc=0
+wait "$PID" || rc=$?
+PID=""
+[ "$rc" = 0 ] || { echo "bench/overlay_search.py failed ($rc)" >&2; cat "$TMP/report.txt" >&2; exit 1; }
+{ echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with local changes)')"; cat "$TMP/report.txt"; } > "$TMP/full.txt"
+cat "$TMP/full.txt"
+if [ -n "$OUT" ]; then cp "$TMP/full.txt" "$OUT"; cp "$TMP/raw.jsonl" "$OUT.jsonl"; fi
