@@ -133,8 +133,8 @@ class Node:
         return chosen
 
     def linked_from(self, peer_id):
-        """Whether `peer_id` has opened a link to this node (its HELLO was logged)."""
-        return self.count(f'is overlay node {peer_id}.') > 0
+        """Whether `peer_id` has connected to this node (its HELLO was logged: the handshake)."""
+        return self.count(f' is node {peer_id} (') > 0
 
     def quit(self):
         """Asks the node to quit without waiting for it."""

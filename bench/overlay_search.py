@@ -147,10 +147,10 @@ class Bench:
             node = self.start(['--neighbours', '1', '--bootstrap', nodes[-1].id])
             # The next node starts only once this one has linked to its predecessor: before
             # that, gossip from a successor could offer it another choice than the predecessor.
-            nodes[-1].wait_line(lambda l, me=node.id: l.endswith(f'is overlay node {me}.'), 0, 30)
+            nodes[-1].wait_line(lambda l, me=node.id: f' is node {me} (' in l, 0, 30)
             nodes.append(node)
         for i in range(1, n):  # the links back (predecessor -> successor) are up too
-            nodes[i].wait_line(lambda l, p=nodes[i - 1].id: l.endswith(f'is overlay node {p}.'), 0, 30)
+            nodes[i].wait_line(lambda l, p=nodes[i - 1].id: f' is node {p} (' in l, 0, 30)
         built = time.monotonic() - t_start
         edges = undirected({nd.id: nd.neighbours() for nd in nodes})
         want = {tuple(sorted((nodes[i - 1].id, nodes[i].id))) for i in range(1, n)}
