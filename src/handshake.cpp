@@ -23,25 +23,57 @@ std::optional<std::string> read_line(Socket& socket, const ReadLimits& limits) {
     return line;
 }
 
+// Step 4, the connecting side: our proof first, then the peer's, both bound to this session.
+bool prove_secret(Socket& socket, const NetworkSecret& secret, const ReadLimits& limits, std::string& error) {
+    const std::string proof = secret.proof_line(*socket.tls(), NetworkSecret::Role::client);
+    std::error_code ec;
+    if (proof.empty()) {
+        error = "the proof could not be made";
+        return false;
+    }
+    socket.write_all(proof, ec);
+    if (ec) {
+        error = "the proof could not be sent";
+        return false;
+    }
+    trace(socket, Trace::Dir::sent, proof);
+    const auto line = read_line(socket, limits);
+    if (line) trace(socket, Trace::Dir::received, *line);
+    if (!line || !secret.check(*socket.tls(), NetworkSecret::Role::server, *line)) {
+        error = line ? "it did not prove the network secret"
+                     : "it refused our proof of the network secret (another secret?)";
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
-std::string capabilities(const TlsContext* tls) {
-    return std::string(ov::capability) + (tls ? "," + std::string(tls_capability) : "");
+std::string capabilities(const TlsContext* tls, const NetworkSecret* secret) {
+    return std::string(ov::capability) + (tls ? "," + std::string(tls_capability) : "") +
+           (secret ? "," + std::string(NetworkSecret::capability) : "");
 }
 
 bool wants_tls(const TlsContext* tls, std::string_view peer_capabilities) {
     return tls && has_capability(peer_capabilities, tls_capability);
 }
 
-Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits, const TlsContext* tls) {
+Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits, const TlsContext* tls,
+                    const NetworkSecret* secret) {
     Handshake result;
     switch (probe_extension(socket, limits)) {
     case SearchOutcome::found: break;
-    case SearchOutcome::not_found: result.kind = Handshake::Kind::lab; return result;
+    case SearchOutcome::not_found:
+        if (secret) {  // it can prove nothing: nothing more is sent to it
+            result.error = "a lab peer cannot prove the network secret";
+            return result;
+        }
+        result.kind = Handshake::Kind::lab;
+        return result;
     default: return result;
     }
     std::error_code ec;
-    const std::string hello = ov::format_hello(self, capabilities(tls));
+    const std::string hello = ov::format_hello(self, capabilities(tls, secret));
     socket.write_all(hello, ec);
     if (ec) return result;
     trace(socket, Trace::Dir::sent, hello);
@@ -50,11 +82,21 @@ Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits
     trace(socket, Trace::Dir::received, *line);
     ov::Message answer = ov::parse(*line);
     if (answer.kind != ov::Message::Kind::hello) return result;
+    const bool peer_has_secret = has_capability(answer.hello.capabilities, NetworkSecret::capability);
+    if (secret && !(peer_has_secret && wants_tls(tls, answer.hello.capabilities))) {
+        result.error = "it has no network secret";
+        return result;
+    }
+    if (!secret && peer_has_secret) {
+        result.error = "its network has a secret, and this node has none (--secret FILE)";
+        return result;
+    }
     if (wants_tls(tls, answer.hello.capabilities)) {
         if (!socket.start_tls(*tls, TlsLayer::Role::client, tls_handshake_timeout, result.error)) return result;
         result.node_id = socket.tls()->peer_id();
         trace_note(socket, Trace::Dir::received, socket.tls()->description() + ", node id " + result.node_id);
     }
+    if (secret && !prove_secret(socket, *secret, limits, result.error)) return result;
     result.kind = Handshake::Kind::ours;
     result.peer = std::move(answer.hello);
     return result;

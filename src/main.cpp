@@ -113,6 +113,10 @@ int run(int argc, char* argv[]) {
          "overlay links this node opens by choice (0: only answer links made to it)")
         ("peer-max-age", po::value(&peer_max_age)->default_value(7 * 24 * 3600),
          "seconds a known peer is kept without answering us")
+        ("secret", po::value<std::string>(),
+         "FILE holding the network secret: only nodes that prove they hold it are served, and "
+         "only they are used (docs/security.md)")
+        ("new-secret", po::value<std::string>(), "write a new random network secret to FILE and exit")
         ("trace", "print every wire message sent and received: direction, peer, the bytes and "
          "what they mean")
         ("quiet,q", "do not print server-side lines (connections, requests, responses, traces)");
@@ -132,6 +136,22 @@ int run(int argc, char* argv[]) {
         std::cerr << "p2p-node: " << msg << "\nTry 'p2p-node --help'.\n";
         return 2;
     };
+    if (vm.count("new-secret")) {
+        const std::string file = vm["new-secret"].as<std::string>();
+        std::string error;
+        if (!p2p::NetworkSecret::new_file(file, error)) {
+            std::cerr << "p2p-node: " << error << '\n';
+            return 1;
+        }
+        std::cout << "A new network secret is in " << file << " (owner-only). Give a copy to every node of "
+                     "your network, each started with --secret " << file << ".\n";
+        return 0;
+    }
+    if (vm.count("secret")) {
+        std::string error;
+        config.secret = p2p::NetworkSecret::load(vm["secret"].as<std::string>(), error);
+        if (!config.secret) return fail(error);
+    }
     {
         auto dash = scan_range.find('-');
         std::uint16_t lo = 0, hi = 0;

@@ -61,7 +61,7 @@ void Node::start(std::error_code& ec) {
     port_ = listener_->port();
     // Before the listener runs: every session is handed the overlay.
     overlay_ = std::make_unique<Overlay>(config_.overlay, id(), *index_, known_, output_, stop_event_,
-                                         trace_.get(), tls_.get(), &pins_);
+                                         trace_.get(), tls_.get(), &pins_, config_.secret.get());
     try {
         listener_->start();
         overlay_->start();
@@ -93,9 +93,13 @@ std::vector<KnownPeers::Entry> Node::known_peers() {
 
 void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     auto shared = std::make_shared<Socket>(std::move(socket));
-    auto session = std::make_shared<Session>(shared, peer_port, *index_, output_,
-                                             config_.session, exit_, overlay_.get(), trace_.get(), tls_.get(),
-                                             &pins_);
+    SessionExtensions ext;
+    ext.overlay = overlay_.get();
+    ext.trace = trace_.get();
+    ext.tls = tls_.get();
+    ext.pins = &pins_;
+    ext.secret = config_.secret.get();
+    auto session = std::make_shared<Session>(shared, peer_port, *index_, output_, config_.session, exit_, ext);
     const auto admit = sessions_.start(shared, [session] { session->run(); });
     if (admit == SessionRegistry::Admit::started || admit == SessionRegistry::Admit::stopping)
         return;  // a started session prints its own first line
@@ -182,7 +186,7 @@ Node::ConnectResult Node::connect(const PeerId& peer, std::string* why) {
     s.set_trace(trace_.get(), peer.to_string());
     // Lab peers answer the probe "not found" at once; a peer that cannot answer it (a busy
     // node, something that is not a node) is no usable peer.
-    const Handshake shake = handshake(s, id(), {config_.probe_timeout, &exit_}, tls_.get());
+    const Handshake shake = handshake(s, id(), {config_.probe_timeout, &exit_}, tls_.get(), config_.secret.get());
     if (shake.kind == Handshake::Kind::failed) {
         if (shake.error.empty()) return ConnectResult::inactive;
         if (why) *why = shake.error;  // it answered as ours, then TLS failed

@@ -9,8 +9,9 @@ namespace p2p {
 
 OverlayLink::OverlayLink(PeerId to, PeerId self, std::string greeting,
                          std::chrono::milliseconds connect_timeout, const Trace* trace,
-                         const TlsContext* tls, Pins* pins, std::size_t queue_cap)
-    : to_(std::move(to)), self_(std::move(self)), connect_timeout_(connect_timeout), trace_(trace), tls_(tls), pins_(pins),
+                         const TlsContext* tls, Pins* pins, const NetworkSecret* secret,
+                         std::size_t queue_cap)
+    : to_(std::move(to)), self_(std::move(self)), connect_timeout_(connect_timeout), trace_(trace), tls_(tls), pins_(pins), secret_(secret),
       queue_cap_(queue_cap) {
     queue_.push_back(std::move(greeting));
 }
@@ -57,7 +58,7 @@ bool OverlayLink::open(Socket& socket) {
     if (socket.local_host() != self_.host) return false;
     // Only our nodes get past the handshake; a lab peer or a busy node is no overlay
     // neighbour, and never sees a byte it does not understand.
-    const Handshake shake = handshake(socket, self_, {connect_timeout_ * 3, &stopping_}, tls_);
+    const Handshake shake = handshake(socket, self_, {connect_timeout_ * 3, &stopping_}, tls_, secret_);
     if (pins_ && pin_refusal(*pins_, to_, shake.node_id)) return false;  // not the node pinned there
     return shake.kind == Handshake::Kind::ours && has_capability(shake.peer->capabilities, overlay::capability);
 }

@@ -13,11 +13,12 @@ namespace pr = protocol;
 
 Session::Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const FileIndex& index,
                  Output& output, const SessionLimits& limits, const std::atomic<bool>& exit_event,
-                 Overlay* overlay, const Trace* trace, const TlsContext* tls, Pins* pins)
+                 const SessionExtensions& ext)
     : socket_(std::move(socket)), name_(std::to_string(peer_id)), index_(index), output_(output),
-      limits_(limits), exit_event_(exit_event), reader_(pr::max_request_size), overlay_(overlay),
-      tls_(tls), pins_(pins) {
-    if (trace) socket_->set_trace(trace, PeerId{socket_->remote_host(), peer_id}.to_string());
+      limits_(limits), exit_event_(exit_event), reader_(pr::max_request_size), overlay_(ext.overlay),
+      secret_(ext.secret), handshake_deadline_(ext.handshake_deadline), proven_(ext.secret == nullptr),
+      tls_(ext.tls), pins_(ext.pins) {
+    if (ext.trace) socket_->set_trace(ext.trace, PeerId{socket_->remote_host(), peer_id}.to_string());
 }
 
 void Session::run() noexcept {
@@ -38,6 +39,7 @@ void Session::run() noexcept {
 
 void Session::serve() {
     socket_->set_send_timeout(limits_.send_timeout);
+    const auto started = std::chrono::steady_clock::now();
     char buf[4096];
     while (!exit_event_.load()) {
         while (auto line = reader_.next_line())
@@ -52,12 +54,22 @@ void Session::serve() {
         }
         // Unterminated bytes wait only for the quiet window. Otherwise wait for the idle
         // timeout (-1: forever); stop() ends any wait early through Socket::shutdown().
-        const auto wait = reader_.has_partial() ? limits_.quiet_window
-                        : limits_.idle_timeout.count() > 0 ? limits_.idle_timeout
-                        : std::chrono::milliseconds(-1);
-        switch (socket_->wait_readable(wait)) {
+        auto wait = reader_.has_partial() ? limits_.quiet_window
+                  : limits_.idle_timeout.count() > 0 ? limits_.idle_timeout
+                  : std::chrono::milliseconds(-1);
+        // With a secret, a peer that has not proved it gets a few seconds, not the idle
+        // timeout: silent connections cannot hold threads an honest peer needs.
+        const auto left = handshake_deadline_ - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    std::chrono::steady_clock::now() - started);
+        if (!proven_) wait = wait.count() < 0 ? left : std::min(wait, left);
+        if (!proven_ && left.count() <= 0) {
+            output_.server_line("Peer " + name_ + " did not prove the network secret in time; connection closed.");
+            return;
+        }
+        switch (socket_->wait_readable(std::max(wait, std::chrono::milliseconds(-1)))) {
         case Wait::error: return;
         case Wait::timeout:
+            if (!proven_ && !reader_.has_partial()) continue;  // the deadline check above ends it
             if (!reader_.has_partial()) {
                 output_.server_line("Peer " + name_ + " idle; connection closed.");
                 return;
@@ -81,11 +93,21 @@ bool Session::dispatch(const std::string& message) {
     auto parsed = pr::parse_request(message);
     if (parsed.error == pr::ParseError::empty) return true;  // blank line: nothing to answer
     trace(*socket_, Trace::Dir::received, message);
+    const bool probe = parsed.request && parsed.request->verb == pr::Verb::search &&
+                       parsed.request->filename == pr::extension_probe;
+    if (!proven_) {
+        // Before the proof only the handshake's steps: no answer, no file byte, no overlay line.
+        if (awaiting_proof_) return dispatch_proof(message);
+        if (!probe && !(overlay_ && message.rfind("HELLO ", 0) == 0)) {
+            output_.server_line("Peer " + name_ + " has not proved the network secret: nothing is served; "
+                                "connection closed.");
+            return false;
+        }
+    }
     if (overlay_ && overlay::is_overlay_message(message)) return dispatch_overlay(message);
     const std::string& id = name_;
     std::error_code ec;
-    if (parsed.request && parsed.request->verb == pr::Verb::search &&
-        parsed.request->filename == pr::extension_probe) {
+    if (probe) {
         // Every connect from one of our nodes starts with this probe: answer it quietly.
         return send(handle_request(*parsed.request, index_).header);
     }
@@ -134,13 +156,18 @@ bool Session::dispatch_overlay(const std::string& message) {
         output_.server_line("Peer " + name_ + " is node " + hello_.id->to_string() + " (" + caps + ").");
         name_ = hello_.id->to_string();
         link_.from = hello_.id;
-        overlay_->on_hello(*hello_.id);
         if (socket_->trace_tag().trace) socket_->set_trace(socket_->trace_tag().trace, name_);
     } else {
         output_.server_line("Peer " + name_ + " is one of our nodes (" + caps + "), but its HELLO names "
                             "another host than " + socket_->remote_host() + "; its id is not taken.");
     }
-    if (!send(overlay::format_hello(overlay_->self(), capabilities(tls_)))) return false;
+    if (!send(overlay::format_hello(overlay_->self(), capabilities(tls_, secret_)))) return false;
+    if (secret_ && !(wants_tls(tls_, hello_.capabilities) &&
+                     has_capability(hello_.capabilities, NetworkSecret::capability))) {
+        output_.server_line("Peer " + name_ + " has no network secret (its HELLO lists no secret/1 over TLS); "
+                            "connection closed.");
+        return false;
+    }
     if (wants_tls(tls_, hello_.capabilities)) {
         // Both listed tls/1: from the next byte on, TLS (the peer is the client).
         std::string error;
@@ -151,6 +178,12 @@ bool Session::dispatch_overlay(const std::string& message) {
         node_id_ = socket_->tls()->peer_id();
         output_.server_line("Peer " + name_ + " has node id " + node_id_ + " (" + socket_->tls()->description() + ").");
     }
+    // With a secret, nothing of an unproven peer is kept: not its pin, not its id.
+    awaiting_proof_ = secret_ != nullptr;
+    return awaiting_proof_ || accept_peer();
+}
+
+bool Session::accept_peer() {
     // The id its HELLO claims must be the node pinned for it, and a node pinned over TLS may
     // not come back in plain bytes.
     if (hello_.id && pins_) {
@@ -159,7 +192,21 @@ bool Session::dispatch_overlay(const std::string& message) {
             return false;
         }
     }
+    if (hello_.id) overlay_->on_hello(*hello_.id);
     return true;
+}
+
+bool Session::dispatch_proof(const std::string& message) {
+    const TlsLayer* tls = socket_->tls();
+    if (!tls || !secret_->check(*tls, NetworkSecret::Role::client, message)) {
+        output_.server_line("Peer " + name_ + " did not prove the network secret; nothing is served; "
+                            "connection closed.");
+        return false;
+    }
+    awaiting_proof_ = false;
+    proven_ = true;
+    output_.server_line("Peer " + name_ + " proved the network secret.");
+    return send(secret_->proof_line(*tls, NetworkSecret::Role::server)) && accept_peer();
 }
 
 }  // namespace p2p

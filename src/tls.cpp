@@ -134,6 +134,10 @@ void TlsLayer::write_all(const char* data, std::size_t len, std::error_code& ec)
 
 bool TlsLayer::pending() const { return SSL_pending(ssl_) > 0; }
 
+bool TlsLayer::export_keying_material(const std::string& label, unsigned char* out, std::size_t size) const {
+    return SSL_export_keying_material(ssl_, out, size, label.data(), label.size(), nullptr, 0, 0) == 1;
+}
+
 std::string TlsLayer::description() const {
     return std::string(SSL_get_version(ssl_)) + " " + SSL_CIPHER_get_name(SSL_get_current_cipher(ssl_));
 }

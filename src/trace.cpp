@@ -57,6 +57,7 @@ std::string describe(std::string_view bytes) {
     std::string_view message = bytes;
     while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.remove_suffix(1);
     if (ov::is_overlay_message(message)) return describe_overlay(ov::parse(message));
+    if (starts_with(message, "PROOF ")) return "proof of the network secret, bound to this TLS session";
     if (starts_with(message, "150 ")) return "answer: found";
     if (starts_with(message, "450 ")) return "answer: not found";
     if (starts_with(message, "250 ")) return "answer: found, the file follows";

@@ -4,7 +4,9 @@
 #define BOOST_TEST_MODULE overlay
 #include <boost/test/unit_test.hpp>
 
+#include "p2p/identity.hpp"
 #include "p2p/socket.hpp"
+#include "p2p/tls.hpp"
 #include "p2p/transfer.hpp"
 #include "support.hpp"
 
@@ -286,6 +288,11 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         return captured_;
     }
+    /// Only what the connecting side sent.
+    std::string from_client() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return from_client_;
+    }
 
 private:
     void run() {
@@ -311,6 +318,7 @@ private:
                 {
                     std::lock_guard<std::mutex> lock(mutex_);
                     captured_.append(buf, n);
+                    if (i == 0) from_client_.append(buf, n);
                 }
                 to.write_all(buf, n, ec);
                 if (ec) return;
@@ -322,7 +330,7 @@ private:
     p2p::Socket listening_;
     std::atomic<bool> stop_{false};
     std::mutex mutex_;  ///< guards captured_: the relay thread appends, the test reads
-    std::string captured_;
+    std::string captured_, from_client_;
     std::thread thread_;
 };
 
@@ -444,6 +452,158 @@ BOOST_AUTO_TEST_CASE(a_new_key_or_plain_bytes_at_a_pinned_address_are_refused, *
         BOOST_TEST(next.quit() == 0);
     }
     BOOST_TEST(a.quit() == 0);
+}
+
+/// A new network secret file in `dir`, written by the program itself.
+fs::path new_secret(const TempDir& dir, const std::string& name) {
+    Child c({node_binary().string(), "--new-secret", (dir / name).string()}, dir.path());
+    BOOST_REQUIRE(c.wait_exit() == 0);
+    return dir / name;
+}
+
+/// Everything a raw client gets for `bytes` until the node closes (bounded).
+std::string answer_to(std::uint16_t port, const std::string& bytes) {
+    p2p::Socket s = dial(port);
+    say(s, bytes);
+    std::string got;
+    const auto deadline = Clock::now() + patience;
+    while (Clock::now() < deadline) {
+        const auto st = p2p::read_more(s, got, 65536, {std::chrono::milliseconds(200), nullptr});
+        if (st == p2p::ReadStatus::closed || st == p2p::ReadStatus::error) break;
+    }
+    return got;
+}
+
+// With --secret, only nodes that prove they hold the same secret are served: a node without
+// one, a node with another, and a lab peer get nothing - no answer, no file byte.
+BOOST_AUTO_TEST_CASE(with_a_secret_only_nodes_that_prove_it_are_served, *utf::timeout(180)) {
+    TempDir keys;
+    const fs::path s1 = new_secret(keys, "s1"), s2 = new_secret(keys, "s2");
+    OverlayNode b({"--neighbours", "0", "--secret", s1.string()});
+    write_file(b.dir / "shared" / "sec.bin", 50000, 4);
+    OverlayNode a({"--neighbours", "0", "--secret", s1.string()});
+    BOOST_TEST(a.command("request sec.bin " + b.id()).find("SHA-256 verified.") != std::string::npos);
+    BOOST_TEST(b.child->wait_for_at(0, "Peer " + a.id() + " proved the network secret.") != std::string::npos);
+
+    OverlayNode none({"--neighbours", "0"}), other({"--neighbours", "0", "--secret", s2.string()});
+    BOOST_TEST(none.command("request sec.bin " + b.id()).find(
+                   "refused: its network has a secret, and this node has none (--secret FILE).") != std::string::npos);
+    BOOST_TEST(other.command("request sec.bin " + b.id()).find(
+                   "refused: it refused our proof of the network secret (another secret?).") != std::string::npos);
+    BOOST_TEST(!fs::exists(none.dir / "shared" / "sec.bin"));
+    BOOST_TEST(!fs::exists(other.dir / "shared" / "sec.bin"));
+    BOOST_TEST(b.child->wait_for_at(0, "Peer " + other.id() + " did not prove the network secret; nothing is served") != std::string::npos);
+
+    // A lab peer: its requests end the connection without one byte back.
+    BOOST_TEST(answer_to(b.port, "SRCH sec.bin") == "");
+    BOOST_TEST(answer_to(b.port, "REQ sec.bin") == "");
+    BOOST_TEST(b.child->wait_for_at(0, "has not proved the network secret: nothing is served; connection closed.") != std::string::npos);
+    // Nor does a node with the secret learn about those that could not prove it.
+    const std::string known = b.command("peers");
+    BOOST_TEST(known.find("\n" + none.id() + "  ") == std::string::npos, known);
+    BOOST_TEST(known.find("\n" + other.id() + "  ") == std::string::npos, known);
+    for (auto* n : {&a, &b, &none, &other}) BOOST_TEST(n->quit() == 0);
+}
+
+// A recorded connection replayed byte for byte does not get past TLS: the server's random
+// differs, so nothing after the HELLOs is accepted and nothing is served.
+BOOST_AUTO_TEST_CASE(a_replayed_handshake_gets_nothing, *utf::timeout(180)) {
+    TempDir keys;
+    const fs::path s1 = new_secret(keys, "s1");
+    OverlayNode b({"--neighbours", "0", "--secret", s1.string()});
+    write_file(b.dir / "shared" / "sec.bin", 50000, 4);
+    OverlayNode a({"--neighbours", "0", "--secret", s1.string()});
+    std::string recorded;
+    {
+        Relay relay(b.port);
+        const std::string via = "127.0.0.1:" + std::to_string(relay.port());
+        BOOST_TEST(a.command("request sec.bin " + via).find("SHA-256 verified.") != std::string::npos);
+        BOOST_TEST(a.command("disconnect " + via).find("disconnected.") != std::string::npos);
+        recorded = relay.from_client();
+    }
+    BOOST_REQUIRE(recorded.find("PROOF ") == std::string::npos);  // it was inside TLS
+    const std::string got = answer_to(b.port, recorded);
+    // The probe and HELLO are answered (plain, as to anyone); then TLS fails: no more.
+    BOOST_TEST(got.find("HELLO " + b.id()) != std::string::npos, got);
+    BOOST_TEST(got.size() < 4000u, got.size() << " bytes came back (the file has 50000)");
+    BOOST_TEST(b.child->wait_for_at(0, "TLS with peer " + a.id() + " failed") != std::string::npos, b.child->output());
+    BOOST_TEST(a.quit() == 0);
+    BOOST_TEST(b.quit() == 0);
+}
+
+// A man in the middle that terminates TLS on both sides (its own certificate each way) and
+// relays every line: the proofs are bound to its two sessions, so neither node accepts it.
+BOOST_AUTO_TEST_CASE(a_man_in_the_middle_cannot_relay_the_proof, *utf::timeout(180)) {
+    TempDir keys;
+    const fs::path s1 = new_secret(keys, "s1");
+    OverlayNode b({"--neighbours", "0", "--secret", s1.string()});
+    OverlayNode a({"--neighbours", "0", "--secret", s1.string()});
+    std::string error;
+    auto mitm_identity = p2p::Identity::ephemeral(error);
+    BOOST_REQUIRE(mitm_identity);
+    p2p::TlsContext mitm_tls(*mitm_identity);
+    std::error_code ec;
+    p2p::Socket listening = p2p::Socket::listen("127.0.0.1", 0, ec);
+    BOOST_REQUIRE(!ec);
+    const auto read_line = [](p2p::Socket& s) {
+        std::string line;
+        while (line.empty() || line.back() != '\n') {
+            char c;
+            if (p2p::read_exact(s, &c, 1, {patience, nullptr}) != p2p::ReadStatus::ok) return line;
+            line += c;
+        }
+        return line;
+    };
+    std::string a_proof_relayed, b_answer;
+    std::thread mitm([&] {
+        if (listening.wait_readable(patience) != p2p::Wait::ready) return;
+        std::uint16_t ignored = 0;
+        std::error_code e;
+        p2p::Socket from_a = listening.accept(ignored, e);
+        p2p::Socket to_b = p2p::Socket::connect("127.0.0.1", b.port, patience, e);
+        std::string probe(16, '\0');
+        p2p::read_exact(from_a, probe.data(), probe.size(), {patience, nullptr});
+        say(to_b, probe);
+        std::string found(21, '\0');
+        p2p::read_exact(to_b, found.data(), found.size(), {patience, nullptr});
+        say(from_a, found);
+        say(to_b, read_line(from_a));    // a's HELLO
+        say(from_a, read_line(to_b));    // b's HELLO
+        std::string why;
+        if (!to_b.start_tls(mitm_tls, p2p::TlsLayer::Role::client, patience, why)) return;
+        if (!from_a.start_tls(mitm_tls, p2p::TlsLayer::Role::server, patience, why)) return;
+        a_proof_relayed = read_line(from_a);
+        say(to_b, a_proof_relayed);
+        b_answer = read_line(to_b);      // b refuses: it closes instead
+        say(from_a, b_answer);
+    });
+    const std::string out = a.command("connect 127.0.0.1:" + std::to_string(listening.local_port()));
+    mitm.join();
+    BOOST_TEST(a_proof_relayed.rfind("PROOF ", 0) == 0u, a_proof_relayed);
+    BOOST_TEST(b_answer == "");
+    BOOST_TEST(out.find("refused: it refused our proof of the network secret") != std::string::npos, out);
+    BOOST_TEST(b.child->wait_for_at(0, "did not prove the network secret; nothing is served") != std::string::npos);
+    BOOST_TEST(a.quit() == 0);
+    BOOST_TEST(b.quit() == 0);
+}
+
+// With a secret, a connection that has not proved it gets a few seconds, not the idle timeout:
+// 80 silent connections hold no thread an honest node needs for longer than that.
+BOOST_AUTO_TEST_CASE(silent_connections_cannot_lock_out_an_honest_node, *utf::timeout(180)) {
+    TempDir keys;
+    const fs::path s1 = new_secret(keys, "s1");
+    OverlayNode b({"--neighbours", "0", "--secret", s1.string()});
+    OverlayNode a({"--neighbours", "0", "--secret", s1.string()});
+    std::vector<p2p::Socket> silent;
+    for (int i = 0; i < 80; ++i) silent.push_back(dial(b.port));
+    const auto t0 = Clock::now();
+    BOOST_TEST(closed_by_peer(silent.front(), patience));
+    BOOST_TEST(seconds_since(t0) < 5.0 + 10.0, "a silent connection lasted " << seconds_since(t0) << " s");
+    BOOST_TEST(b.child->wait_for_at(0, "did not prove the network secret in time; connection closed.") != std::string::npos);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    BOOST_TEST(a.command("connect " + b.id()).find(" connected.") != std::string::npos);
+    BOOST_TEST(a.quit() == 0);
+    BOOST_TEST(b.quit() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,7 @@
 //                                   <- "HELLO <its id> <capabilities>\n"
 //   3. when both HELLOs list tls/1: TLS 1.3 (tls.hpp), the connecting side as the client; every
 //      byte after this is inside it, and each side knows the other's node id.
+//   4. with a network secret (both list secret/1): PROOF both ways (network_secret.hpp).
 //
 // A lab peer sees the probe, a search it answers like any other, and nothing more. Step 2 tells
 // the accepting side our listening id (instead of an ephemeral port) and each side the other's
@@ -13,6 +14,7 @@
 // the session that reads the HELLO (the probe's answer is the handler's, as for any search).
 #pragma once
 
+#include "p2p/network_secret.hpp"
 #include "p2p/overlay_protocol.hpp"
 #include "p2p/peer_id.hpp"
 #include "p2p/socket.hpp"
@@ -28,8 +30,8 @@ namespace p2p {
 constexpr std::string_view tls_capability = "tls/1";
 constexpr std::chrono::milliseconds tls_handshake_timeout{5000};
 
-/// What this node's HELLO lists: overlay/1, and tls/1 when it has a TLS context.
-std::string capabilities(const TlsContext* tls);
+/// What this node's HELLO lists: overlay/1, tls/1 with a TLS context, secret/1 with a secret.
+std::string capabilities(const TlsContext* tls, const NetworkSecret* secret = nullptr);
 /// True when both sides' capabilities make the connection go TLS.
 bool wants_tls(const TlsContext* tls, std::string_view peer_capabilities);
 
@@ -45,8 +47,11 @@ struct Handshake {
 };
 
 /// Runs the steps on a fresh connection, each within `limits`. `self` is our listening id;
-/// `tls` (may be null: plain) our TLS context.
-Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits, const TlsContext* tls);
+/// `tls` (may be null: plain) our TLS context; `secret` (may be null) the network secret to
+/// prove and have proved (step 5, network_secret.hpp): with one, a lab peer or a node without
+/// it fails, with the reason in `error`.
+Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits, const TlsContext* tls,
+                    const NetworkSecret* secret = nullptr);
 
 /// What the accepting side keeps about a peer's HELLO.
 struct PeerHello {

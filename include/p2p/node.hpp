@@ -5,6 +5,7 @@
 #include "p2p/client.hpp"
 #include "p2p/file_index.hpp"
 #include "p2p/identity.hpp"
+#include "p2p/network_secret.hpp"
 #include "p2p/tls.hpp"
 #include "p2p/known_peers.hpp"
 #include "p2p/overlay.hpp"
@@ -48,6 +49,7 @@ struct NodeConfig {
     OverlayConfig overlay;                                   ///< neighbours, bootstrap, rates
     bool trace = false;                                      ///< --trace: every wire message
     std::shared_ptr<const Identity> identity;                ///< null: a new one at start()
+    std::shared_ptr<const NetworkSecret> secret;             ///< --secret: null, an open network
 };
 
 /// What a scan found, in target order. Ids whose probe never ran or was cut short are not

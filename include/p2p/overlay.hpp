@@ -66,10 +66,10 @@ struct OverlayConfig {
 
 class Overlay {
 public:
-    /// `trace`, `tls` and `pins` (may be null) are handed to every link.
+    /// `trace`, `tls`, `pins` and `secret` (may be null) are handed to every link.
     Overlay(OverlayConfig config, PeerId self, const FileIndex& files, KnownPeers& known,
             Output& output, StopEvent& stop, const Trace* trace = nullptr, const TlsContext* tls = nullptr,
-            Pins* pins = nullptr);
+            Pins* pins = nullptr, const NetworkSecret* secret = nullptr);
     ~Overlay();
 
     /// Starts the timer thread.
@@ -139,6 +139,7 @@ private:
     const Trace* const trace_;
     const TlsContext* const tls_;
     Pins* const pins_;
+    const NetworkSecret* const secret_;
     const FileIndex& files_;
     KnownPeers& known_;
     Output& output_;

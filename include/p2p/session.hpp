@@ -6,6 +6,7 @@
 #include "p2p/line_reader.hpp"
 #include "p2p/output.hpp"
 #include "p2p/overlay.hpp"
+#include "p2p/network_secret.hpp"
 #include "p2p/pins.hpp"
 #include "p2p/socket.hpp"
 #include "p2p/trace.hpp"
@@ -29,15 +30,21 @@ struct SessionLimits {
     std::chrono::milliseconds send_timeout{std::chrono::seconds(30)};
 };
 
+/// What a session of ours has beyond the lab's: each may be null (a plain lab server).
+struct SessionExtensions {
+    Overlay* overlay = nullptr;               ///< takes HELLO's id and the overlay lines
+    const Trace* trace = nullptr;             ///< told every message
+    const TlsContext* tls = nullptr;          ///< answers a HELLO that lists tls/1
+    Pins* pins = nullptr;                     ///< checks the id a HELLO names
+    const NetworkSecret* secret = nullptr;    ///< set: nothing is served before the proof
+    std::chrono::milliseconds handshake_deadline{5000};  ///< with a secret: to prove it
+};
+
 class Session {
 public:
-    /// `overlay` (may be null) takes the handshake's HELLO and the overlay lines from our
-    /// nodes; `trace` (may be null) is told every message; `tls` (may be null: plain only)
-    /// answers a HELLO that lists tls/1; `pins` (may be null) checks the id a HELLO names.
     Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const FileIndex& index,
             Output& output, const SessionLimits& limits, const std::atomic<bool>& exit_event,
-            Overlay* overlay = nullptr, const Trace* trace = nullptr, const TlsContext* tls = nullptr,
-            Pins* pins = nullptr);
+            const SessionExtensions& extensions = {});
 
     /// Serves requests until the peer closes, misbehaves, idles out or the node stops, then
     /// shuts the connection down so the peer sees the end. Never throws.
@@ -49,6 +56,10 @@ private:
     bool dispatch(const std::string& message);
     /// HELLO (answered with ours: the accepting half of handshake.hpp), PEERS, QUERY, HIT.
     bool dispatch_overlay(const std::string& message);
+    /// A PROOF line while the secret is awaited (network_secret.hpp); false: close.
+    bool dispatch_proof(const std::string& message);
+    /// The handshake is complete: checks the pin, and tells the overlay of the node.
+    bool accept_peer();
     /// Writes and traces; false when the connection failed.
     bool send(const std::string& bytes);
     std::string who() const { return "peer " + name_; }
@@ -63,6 +74,10 @@ private:
     const std::atomic<bool>& exit_event_;
     LineReader reader_;
     Overlay* overlay_;
+    const NetworkSecret* secret_;
+    const std::chrono::milliseconds handshake_deadline_;
+    bool proven_;           ///< served: no secret is set, or the peer proved it
+    bool awaiting_proof_ = false;  ///< TLS is up; its PROOF line comes next
     /// One of our nodes: what its HELLO said (nothing for a lab peer), and its overlay state.
     PeerHello hello_;
     const TlsContext* tls_;

@@ -52,6 +52,9 @@ public:
     void write_all(const char* data, std::size_t len, std::error_code& ec);
     /// Decrypted bytes waiting: a read will not block even if the descriptor is not readable.
     bool pending() const;
+    /// RFC 8446 exporter (SSL_export_keying_material): `size` bytes both ends of this session,
+    /// and only they, compute alike for `label`.
+    bool export_keying_material(const std::string& label, unsigned char* out, std::size_t size) const;
 
     /// The node id of the certificate the peer presented (identity.hpp).
     const std::string& peer_id() const { return peer_id_; }
