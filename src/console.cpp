@@ -92,14 +92,15 @@ const std::vector<std::string>& Console::usage() {
         "sf <filename>: Search for a file on all connected peers.",
         "request <filename> <peer_id>: Request a file from a peer.",
         "quit: Quit the program.",
-        // The lab's eight lines above, unchanged; ours follow.
+        // The lab's eight lines above, unchanged; ours follow, with no ">:" in them: scripts
+        // and tests take that for the prompt once "quit: Quit the program." has passed.
         "Beyond the lab (README.md, docs/overlay.md):",
         "scan <hosts>[:<ports>]: Probe other hosts and ports, e.g. scan 10.0.0.1-10.0.0.5:5000-5009.",
         "connect, request and disconnect take a host too: connect 10.0.0.2:5000, connect [::1]:5001.",
         "search <filename> [ttl]: Search the overlay hop by hop (ttl 1 to 15, default 7).",
         "peers: List known peers: connected, neighbour, last seen.",
         "id: This node's id, the SHA-256 of its certificate (docs/security.md).",
-        "unpin <peer_id>: Accept a new node id at that address (a new key) next time.",
+        "unpin: Forget the node id pinned for a peer (unpin <peer_id>), to accept its new key.",
         "topology [file]: The overlay this node knows, as Graphviz DOT.",
     };
     return lines;

@@ -38,7 +38,7 @@ const std::string usage_block =
     "search <filename> [ttl]: Search the overlay hop by hop (ttl 1 to 15, default 7).\n"
     "peers: List known peers: connected, neighbour, last seen.\n"
     "id: This node's id, the SHA-256 of its certificate (docs/security.md).\n"
-    "unpin <peer_id>: Accept a new node id at that address (a new key) next time.\n"
+    "unpin: Forget the node id pinned for a peer (unpin <peer_id>), to accept its new key.\n"
     "topology [file]: The overlay this node knows, as Graphviz DOT.\n"
     "\n";
 
