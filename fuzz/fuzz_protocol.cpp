@@ -1,7 +1,9 @@
 // libFuzzer target: the bytes a peer can send us, through the same code a session uses.
-// Cuts the input into requests (in two piece sizes taken from the input), parses each one, and
-// also runs the requesting side's answer parsers over the raw bytes.
+// Cuts the input into requests (in two piece sizes taken from the input), parses each one as a
+// request and as an overlay line (HELLO, the handshake's, included), and also runs the
+// requesting side's answer parsers over the raw bytes.
 #include "p2p/line_reader.hpp"
+#include "p2p/overlay_protocol.hpp"
 #include "p2p/protocol.hpp"
 
 #include <cstddef>
@@ -19,6 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             auto r = pr::parse_request(*line);
             if (r.request) (void)pr::render_bytes(r.request->filename);
             else (void)pr::format_error_answer(r.error);
+            const auto m = p2p::overlay::parse(*line);
+            if (m.kind == p2p::overlay::Message::Kind::query) (void)p2p::overlay::next_hop(m.query);
         }
     }
     if (reader.has_partial()) (void)pr::parse_request(reader.take_partial());
