@@ -101,6 +101,7 @@ const std::vector<std::string>& Console::usage() {
         "peers: List known peers: connected, neighbour, last seen.",
         "id: This node's id, the SHA-256 of its certificate (docs/security.md).",
         "unpin: Forget the node id pinned for a peer (unpin <peer_id>), to accept its new key.",
+        "ban, unban: Refuse a peer for a time, or lift that (ban <peer_id> [seconds]; default a day).",
         "topology [file]: The overlay this node knows, as Graphviz DOT.",
     };
     return lines;
@@ -142,7 +143,7 @@ void Console::run() {
 std::vector<std::string> Console::completions(const std::string& before_word, const std::string& word) {
     // Every command dispatch() knows.
     static const std::vector<std::string> commands = {
-        "connect", "disconnect", "help", "id", "lp", "peers", "unpin", "quit", "request", "scan", "search", "sf",
+        "connect", "disconnect", "help", "id", "lp", "peers", "unpin", "ban", "unban", "quit", "request", "scan", "search", "sf",
         "topology"};
     auto starts = [&word](const std::string& s) { return s.compare(0, word.size(), word) == 0; };
     const auto w = split(before_word);
@@ -255,6 +256,10 @@ bool Console::dispatch(const std::string& line) {
             out_.line("Node id: " + node_.identity().id());
             out_.line("Short id: " + node_.identity().short_id());
         }
+    } else if (cmd == "ban") {
+        args == 1 || args == 2 ? ban(w[1], args == 2 ? w[2] : "") : out_.line("Usage: ban <peer_id> [seconds]");
+    } else if (cmd == "unban") {
+        args == 1 ? unban(w[1]) : out_.line("Usage: unban <peer_id>");
     } else if (cmd == "unpin") {
         args == 1 ? unpin(w[1]) : out_.line("Usage: unpin <peer_id>");
     } else if (cmd == "peers") {
@@ -337,10 +342,14 @@ void Console::list_known_peers() {
         const auto ago = std::chrono::duration_cast<std::chrono::seconds>(now - e.last_seen).count();
         const bool neighbour = node_.overlay() && node_.overlay()->is_neighbour(e.id);
         const auto pinned = node_.pins().pinned(e.id);
+        const std::string key = reputation_key(node_.pins(), e.id);
+        const auto record = node_.reputation().find(key);
         out_.line(e.id.to_string() + (node_.is_connected(e.id) ? "  connected" : "  -") +
                   (neighbour ? "  neighbour" : "  -") +
                   "  last seen " + std::to_string(std::max<long long>(ago, 0)) + " s ago" +
-                  (pinned ? "  id " + pinned->substr(0, 7) : ""));
+                  (pinned ? "  id " + pinned->substr(0, 7) : "") +
+                  (record ? "  score " + std::to_string(record->score()) : "") +
+                  (node_.reputation().banned(key) ? "  banned" : ""));
     }
 }
 
@@ -411,6 +420,31 @@ void Console::connect(const std::string& arg) {
     case Node::ConnectResult::inactive: out_.line("Peer " + id + " is inactive."); break;
     case Node::ConnectResult::refused: out_.line("Peer " + id + " refused: " + why + "."); break;
     }
+}
+
+void Console::ban(const std::string& arg, const std::string& seconds_text) {
+    auto peer = peer_id(arg, "Usage: ban <peer_id> [seconds]");
+    if (!peer) return;
+    long long seconds = 24 * 3600;
+    if (!seconds_text.empty()) {
+        auto s = parse_port(seconds_text);  // digits only, no sign
+        if (!s) {
+            out_.line("Invalid ban time '" + seconds_text + "': seconds from 1 to 65535 are expected.");
+            return;
+        }
+        seconds = *s;
+    }
+    node_.reputation().ban(reputation_key(node_.pins(), *peer), std::chrono::seconds(seconds));
+    node_.disconnect(*peer);
+    out_.line("Banned " + peer->to_string() + " for " + std::to_string(seconds) + " s.");
+}
+
+void Console::unban(const std::string& arg) {
+    auto peer = peer_id(arg, "Usage: unban <peer_id>");
+    if (!peer) return;
+    out_.line(node_.reputation().unban(reputation_key(node_.pins(), *peer))
+                  ? "Unbanned " + peer->to_string() + "."
+                  : peer->to_string() + " is not banned.");
 }
 
 void Console::unpin(const std::string& arg) {
@@ -504,9 +538,14 @@ void Console::request(const std::string& name, const std::string& peer_arg, bool
     case K::timeout: out_.line("Peer " + id + " stalled after " + got + "; disconnected" + kept); break;
     case K::interrupted: out_.line("Download of " + name + " interrupted" + kept); break;
     case K::write_failed: out_.line("Could not save " + name + ": " + r->detail + "; nothing saved."); break;
-    case K::corrupt:
+    case K::corrupt: {
         out_.line(name + " from " + id + " failed the SHA-256 check; the data was discarded.");
+        if (auto until = node_.reputation().banned(reputation_key(node_.pins(), *peer))) {
+            const auto left = std::chrono::duration_cast<std::chrono::seconds>(*until - Reputation::Clock::now());
+            out_.line("Peer " + id + " is banned for " + std::to_string(left.count()) + " s (bad data).");
+        }
         break;
+    }
     }
 }
 

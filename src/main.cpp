@@ -89,7 +89,7 @@ int run(int argc, char* argv[]) {
     std::string port_text, shared, state, scan_range, bootstrap;
     p2p::NodeConfig config;
     // Signed on purpose: program_options would wrap "-1" into a huge unsigned value.
-    long long idle_seconds = 300, max_peers = 64, neighbours = 8, peer_max_age = 7 * 24 * 3600;
+    long long ban_time = 600, idle_seconds = 300, max_peers = 64, neighbours = 8, peer_max_age = 7 * 24 * 3600;
     po::options_description desc(
         "p2p-node: a peer-to-peer file-sharing node (the lab's protocol, in C++)\n\n"
         "Usage: p2p-node [options]\n\nOptions");
@@ -117,6 +117,9 @@ int run(int argc, char* argv[]) {
          "FILE holding the network secret: only nodes that prove they hold it are served, and "
          "only they are used (docs/security.md)")
         ("new-secret", po::value<std::string>(), "write a new random network secret to FILE and exit")
+        ("ban-time", po::value(&ban_time)->default_value(600),
+         "seconds a peer that sent data failing its SHA-256 is banned the first time (doubling "
+         "with each repeat, at most a day)")
         ("trace", "print every wire message sent and received: direction, peer, the bytes and "
          "what they mean")
         ("quiet,q", "do not print server-side lines (connections, requests, responses, traces)");
@@ -174,6 +177,8 @@ int run(int argc, char* argv[]) {
     config.known_peer_max_age = std::chrono::seconds(peer_max_age);
     config.overlay.neighbours = static_cast<std::size_t>(neighbours);
     config.trace = vm.count("trace") > 0;
+    if (ban_time < 1 || ban_time > 24 * 3600) return fail("--ban-time must be from 1 to 86400 seconds");
+    config.ban_time = std::chrono::seconds(ban_time);
     if (config.trace && vm.count("quiet")) return fail("--trace and --quiet exclude each other (trace lines are server lines)");
     for (std::size_t at = 0; !bootstrap.empty() && at <= bootstrap.size();) {
         const std::size_t comma = std::min(bootstrap.find(',', at), bootstrap.size());

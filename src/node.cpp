@@ -17,7 +17,9 @@ Node::Node(NodeConfig config, Output& output)
       sessions_(config_.max_sessions),
       known_(config_.known_peers_cap, config_.known_peer_max_age),
       trace_(config_.trace ? std::make_unique<Trace>(output_) : nullptr),
-      pins_(config_.state_dir.empty() ? boost::filesystem::path() : config_.state_dir / "pins") {
+      pins_(config_.state_dir.empty() ? boost::filesystem::path() : config_.state_dir / "pins"),
+      reputation_(config_.state_dir.empty() ? boost::filesystem::path() : config_.state_dir / "reputation",
+                  config_.ban_time) {
     // One spelling per host, so our own id and a peer's compare equal ("::0:1" is "::1").
     std::string ignored;
     if (auto host = parse_host(config_.host, ignored)) config_.host = *host;
@@ -55,13 +57,15 @@ void Node::start(std::error_code& ec) {
         known_.expire();
         if (std::string pin_error; !pins_.load(pin_error))
             load_note += (load_note.empty() ? "" : " ") + ("Pins not loaded: " + pin_error + ".");
+        if (std::string rep_error; !reputation_.load(rep_error))
+            load_note += (load_note.empty() ? "" : " ") + ("Reputation not loaded: " + rep_error + ".");
     }
     listener_ = std::make_unique<Listener>(std::move(listening),
         [this](Socket s, std::uint16_t peer_port) { on_accept(std::move(s), peer_port); });
     port_ = listener_->port();
     // Before the listener runs: every session is handed the overlay.
     overlay_ = std::make_unique<Overlay>(config_.overlay, id(), *index_, known_, output_, stop_event_,
-                                         trace_.get(), tls_.get(), &pins_, config_.secret.get());
+                                         trace_.get(), tls_.get(), &pins_, config_.secret.get(), &reputation_);
     try {
         listener_->start();
         overlay_->start();
@@ -99,6 +103,7 @@ void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     ext.tls = tls_.get();
     ext.pins = &pins_;
     ext.secret = config_.secret.get();
+    ext.reputation = &reputation_;
     auto session = std::make_shared<Session>(shared, peer_port, *index_, output_, config_.session, exit_, ext);
     const auto admit = sessions_.start(shared, [session] { session->run(); });
     if (admit == SessionRegistry::Admit::started || admit == SessionRegistry::Admit::stopping)
@@ -180,6 +185,10 @@ ScanResult Node::scan(const std::vector<PeerId>& targets) {
 
 Node::ConnectResult Node::connect(const PeerId& peer, std::string* why) {
     if (peers_.contains(peer)) return ConnectResult::already_connected;
+    if (auto refusal = ban_refusal(peer)) {
+        if (why) *why = *refusal;
+        return ConnectResult::refused;
+    }
     std::error_code ec;
     Socket s = Socket::connect(peer.host, peer.port, config_.connect_timeout, ec, &exit_);
     if (ec) return ConnectResult::inactive;
@@ -189,10 +198,14 @@ Node::ConnectResult Node::connect(const PeerId& peer, std::string* why) {
     const Handshake shake = handshake(s, id(), {config_.probe_timeout, &exit_}, tls_.get(), config_.secret.get());
     if (shake.kind == Handshake::Kind::failed) {
         if (shake.error.empty()) return ConnectResult::inactive;
-        if (why) *why = shake.error;  // it answered as ours, then TLS failed
+        reputation_.record(reputation_key(pins_, peer), Reputation::Event::refused_handshake);
+        if (why) *why = shake.error;  // it answered as ours, then TLS or the secret failed
         return ConnectResult::refused;
     }
-    if (auto refusal = pin_refusal(pins_, peer, shake.node_id)) {
+    auto refusal = pin_refusal(pins_, peer, shake.node_id);
+    if (!refusal) refusal = ban_refusal(peer);  // its node id may be banned under another address
+    if (refusal) {
+        reputation_.record(reputation_key(pins_, peer), Reputation::Event::refused_handshake);
         if (why) *why = *refusal;
         return ConnectResult::refused;
     }
@@ -223,7 +236,27 @@ std::optional<DownloadOutcome> Node::request(const PeerId& peer, const std::stri
     DownloadOutcome r = download(*conn.socket, name, *index_, overwrite, conn.extended,
                                  read_limits(), progress);
     if (stream_lost(r.kind)) peers_.remove(peer);  // out of step or gone: never reuse it
+    const std::string key = reputation_key(pins_, peer);
+    switch (r.kind) {
+    case K::saved: reputation_.record(key, Reputation::Event::transfer, r.bytes); break;
+    case K::corrupt:  // bad data: banned, and never asked again while it lasts
+        reputation_.record(key, Reputation::Event::sha_failure);
+        peers_.remove(peer);
+        break;
+    case K::invalid_answer: reputation_.record(key, Reputation::Event::invalid_answer); break;
+    case K::timeout: reputation_.record(key, Reputation::Event::stall); break;
+    default: break;
+    }
     return r;
+}
+
+std::optional<std::string> Node::ban_refusal(const PeerId& peer) const {
+    const std::string key = reputation_key(pins_, peer);
+    auto until = reputation_.banned(key);
+    if (!until) return std::nullopt;
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(*until - Reputation::Clock::now()).count();
+    return "it is banned for " + std::to_string(std::max<long long>(left, 1)) + " s more ('unban " +
+           peer.to_string() + "' lifts it)";
 }
 
 }  // namespace p2p

@@ -23,8 +23,9 @@ bool RateBucket::take(double rate) {
 
 Overlay::Overlay(OverlayConfig config, PeerId self, const FileIndex& files, KnownPeers& known,
                  Output& output, StopEvent& stop, const Trace* trace, const TlsContext* tls, Pins* pins,
-                 const NetworkSecret* secret)
+                 const NetworkSecret* secret, const Reputation* reputation)
     : config_(std::move(config)), self_(std::move(self)), trace_(trace), tls_(tls), pins_(pins), secret_(secret),
+      reputation_(reputation),
       files_(files),
       known_(known),
       output_(output), stop_(stop) {
@@ -260,6 +261,7 @@ void Overlay::on_hit(const PeerId& from, const ov::Hit& h) {
     }
     auto s = searches_.find(h.qid);
     if (s == searches_.end()) return;  // our search has ended
+    if (reputation_ && pins_ && reputation_->banned(reputation_key(*pins_, h.holder))) return;  // banned
     ++s->second.hit_messages;
     if (s->second.holders.size() < config_.max_holders && s->second.holders.emplace(h.holder, h.hops).second) {
         s->second.fresh.emplace_back(h.holder, h.hops);

@@ -17,7 +17,7 @@ Session::Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const Fi
     : socket_(std::move(socket)), name_(std::to_string(peer_id)), index_(index), output_(output),
       limits_(limits), exit_event_(exit_event), reader_(pr::max_request_size), overlay_(ext.overlay),
       secret_(ext.secret), handshake_deadline_(ext.handshake_deadline), proven_(ext.secret == nullptr),
-      tls_(ext.tls), pins_(ext.pins) {
+      tls_(ext.tls), pins_(ext.pins), reputation_(ext.reputation) {
     if (ext.trace) socket_->set_trace(ext.trace, PeerId{socket_->remote_host(), peer_id}.to_string());
 }
 
@@ -191,6 +191,10 @@ bool Session::accept_peer() {
             output_.server_line("Peer " + name_ + " refused: " + *refusal + "; connection closed.");
             return false;
         }
+    }
+    if (hello_.id && pins_ && reputation_ && reputation_->banned(reputation_key(*pins_, *hello_.id))) {
+        output_.server_line("Peer " + name_ + " is banned; connection closed.");
+        return false;
     }
     if (hello_.id) overlay_->on_hello(*hello_.id);
     return true;

@@ -40,6 +40,10 @@ file=netns-check.bin          # only node 5 holds it
 pids=()                       # node processes, by node number
 fds=()                        # the write end of each node's console FIFO
 tmp=$(mktemp -d /tmp/p2pt.XXXXXX)
+# 'ip netns add' makes /run/netns a mount point the first time; if this run made it, the
+# cleanup removes it again (in a chroot it would otherwise outlive the chroot's own cleanup).
+netns_was_mounted=0
+mountpoint -q /run/netns 2>/dev/null && netns_was_mounted=1
 
 # Ends the nodes ('quit', then SIGKILL after 3 s) and deletes every namespace named $prefix-*:
 # found by name, not only from what was recorded, so a Ctrl-C between 'ip netns add' and the
@@ -61,6 +65,10 @@ cleanup() {
     for ns in $ours; do
         ip netns delete "$ns" 2>/dev/null || echo "netns: could not delete namespace $ns"
     done
+    if [ "$netns_was_mounted" -eq 0 ] && mountpoint -q /run/netns 2>/dev/null &&
+       [ -z "$(ls -A /run/netns 2>/dev/null)" ]; then
+        umount /run/netns 2>/dev/null
+    fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT

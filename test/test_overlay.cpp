@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "p2p/identity.hpp"
+#include "p2p/sha256.hpp"
 #include "p2p/socket.hpp"
 #include "p2p/tls.hpp"
 #include "p2p/transfer.hpp"
@@ -602,6 +603,86 @@ BOOST_AUTO_TEST_CASE(silent_connections_cannot_lock_out_an_honest_node, *utf::ti
     BOOST_TEST(b.child->wait_for_at(0, "did not prove the network secret in time; connection closed.") != std::string::npos);
     std::this_thread::sleep_for(std::chrono::seconds(1));
     BOOST_TEST(a.command("connect " + b.id()).find(" connected.") != std::string::npos);
+    BOOST_TEST(a.quit() == 0);
+    BOOST_TEST(b.quit() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(reputation)
+
+// A peer that sends data failing its SHA-256 is banned: its connections are refused, `peers`
+// says so, and the ban ends after --ban-time. The peer here is the test's own: it speaks the
+// extension (plain, no TLS) and flips one byte of what it sends.
+BOOST_AUTO_TEST_CASE(a_peer_that_sends_corrupt_data_is_banned_until_the_ban_ends, *utf::timeout(180)) {
+    OverlayNode a({"--neighbours", "0", "--ban-time", "4"});
+    std::error_code ec;
+    p2p::Socket listening = p2p::Socket::listen("127.0.0.1", 0, ec);
+    BOOST_REQUIRE(!ec);
+    const std::string liar = "127.0.0.1:" + std::to_string(listening.local_port());
+    std::string data(20000, 'x');
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
+    p2p::Sha256 sha;
+    sha.update(data.data(), data.size());
+    const std::string digest = sha.hex_digest();
+    std::atomic<int> served{0};
+    std::thread fake([&] {
+        for (int n = 0; n < 2; ++n) {
+            if (listening.wait_readable(std::chrono::seconds(60)) != p2p::Wait::ready) return;
+            std::uint16_t ignored = 0;
+            std::error_code e;
+            p2p::Socket c = listening.accept(ignored, e);
+            std::string probe(16, '\0');
+            if (p2p::read_exact(c, probe.data(), probe.size(), {patience, nullptr}) != p2p::ReadStatus::ok) continue;
+            say(c, "150 :p2p-ext:1 found.");
+            std::string line;
+            while (line.empty() || line.back() != '\n') {
+                char ch;
+                if (p2p::read_exact(c, &ch, 1, {patience, nullptr}) != p2p::ReadStatus::ok) break;
+                line += ch;
+            }
+            say(c, "HELLO " + liar + " overlay/1\n");
+            std::string req;
+            if (p2p::read_more(c, req, 100, {patience, nullptr}) != p2p::ReadStatus::ok) continue;
+            if (req.rfind("XREQ ", 0) == 0) {
+                std::string bad = data;
+                bad[12345] ^= 1;
+                say(c, "260 " + std::to_string(data.size()) + " " + digest + "\n" + bad);
+                ++served;
+            }
+            std::string rest;
+            p2p::read_more(c, rest, 100, {patience, nullptr});  // until a closes it
+        }
+    });
+    const std::string got = a.command("request f.bin " + liar);
+    BOOST_TEST(served.load() == 1);
+    BOOST_TEST(!fs::exists(a.dir / "shared" / "f.bin"), got);
+    BOOST_TEST(std::regex_search(a.command("peers"), std::regex(liar + " .*  score -10  banned\n")));
+    const std::string refused = a.command("connect " + liar);
+    BOOST_TEST(refused.find("refused: it is banned for ") != std::string::npos, refused);
+    BOOST_TEST(std::regex_search(read_file(a.dir / "state" / "reputation"), std::regex(liar + " 0 0 1 0 0 [0-9]+ 1 [0-9]+\n")));
+    std::this_thread::sleep_for(std::chrono::seconds(5));  // the 4 s ban is over
+    BOOST_TEST(a.command("peers").find("  banned") == std::string::npos);
+    BOOST_TEST(a.command("connect " + liar).find(" connected.") != std::string::npos);
+    BOOST_TEST(a.quit() == 0);
+    fake.join();
+}
+
+// A banned holder's search hits are dropped; `unban` lets them through again.
+BOOST_AUTO_TEST_CASE(a_banned_nodes_hits_are_dropped, *utf::timeout(180)) {
+    OverlayNode b({"--neighbours", "0"});
+    write_file(b.dir / "shared" / "x.txt", 100, 2);
+    OverlayNode a({"--neighbours", "1", "--bootstrap", b.id()});
+    const auto deadline = Clock::now() + patience;
+    while (a.command("peers").find("  neighbour") == std::string::npos && Clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    BOOST_TEST(a.command("search x.txt 2").find("x.txt found on " + b.id()) != std::string::npos);
+    BOOST_TEST(a.command("ban " + b.id() + " 600") == "Banned " + b.id() + " for 600 s.\n");
+    const std::string dropped = a.command("search x.txt 2");
+    BOOST_TEST(dropped.find("found on") == std::string::npos, dropped);
+    BOOST_TEST(a.command("connect " + b.id()).find("refused: it is banned for ") != std::string::npos);
+    BOOST_TEST(a.command("unban " + b.id()) == "Unbanned " + b.id() + ".\n");
+    BOOST_TEST(a.command("search x.txt 2").find("x.txt found on " + b.id()) != std::string::npos);
     BOOST_TEST(a.quit() == 0);
     BOOST_TEST(b.quit() == 0);
 }

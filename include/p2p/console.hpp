@@ -53,6 +53,8 @@ private:
     void connect(const std::string& arg);
     void disconnect(const std::string& arg);
     void unpin(const std::string& arg);
+    void ban(const std::string& arg, const std::string& seconds);
+    void unban(const std::string& arg);
     void search(const std::string& name);
     void request(const std::string& name, const std::string& peer_arg, bool overwrite);
     /// Parses a peer id (a bare port is on our host), printing why it is not one.

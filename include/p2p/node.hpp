@@ -15,6 +15,7 @@
 #include "p2p/peer_id.hpp"
 #include "p2p/peer_table.hpp"
 #include "p2p/pins.hpp"
+#include "p2p/reputation.hpp"
 #include "p2p/session.hpp"
 #include "p2p/session_registry.hpp"
 
@@ -50,6 +51,7 @@ struct NodeConfig {
     bool trace = false;                                      ///< --trace: every wire message
     std::shared_ptr<const Identity> identity;                ///< null: a new one at start()
     std::shared_ptr<const NetworkSecret> secret;             ///< --secret: null, an open network
+    std::chrono::seconds ban_time{600};                      ///< the first ban for bad data
 };
 
 /// What a scan found, in target order. Ids whose probe never ran or was cut short are not
@@ -95,6 +97,8 @@ public:
     ConnectResult connect(const PeerId& peer, std::string* why = nullptr);
     /// The pins (pins.hpp): who proved which node id.
     Pins& pins() { return pins_; }
+    /// What each peer did for us, and bans (reputation.hpp).
+    Reputation& reputation() { return reputation_; }
     bool disconnect(const PeerId& peer);
     bool is_connected(const PeerId& peer) const { return peers_.contains(peer); }
     std::vector<PeerId> connected_peers() const { return peers_.peers(); }
@@ -124,6 +128,8 @@ private:
     /// A peer answered: it is known from now on, and the list on disk says so.
     /// A peer we reached first-hand; `overlay`: it said it speaks the overlay.
     void remember(const PeerId& peer, bool overlay);
+    /// Why `peer` may not be used now (banned), or nothing.
+    std::optional<std::string> ban_refusal(const PeerId& peer) const;
     void save_known_peers();
     boost::filesystem::path known_peers_file() const { return config_.state_dir / "known_peers"; }
 
@@ -141,6 +147,7 @@ private:
     std::unique_ptr<Trace> trace_;  ///< null without --trace
     std::unique_ptr<TlsContext> tls_;  ///< TLS with our nodes (tls.hpp), from the identity
     Pins pins_;
+    Reputation reputation_;
     std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<Listener> listener_;
     /// Makes stop() run once, and a concurrent second caller (a destructor, a test) wait for

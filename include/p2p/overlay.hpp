@@ -13,6 +13,7 @@
 #include "p2p/overlay_link.hpp"
 #include "p2p/overlay_protocol.hpp"
 #include "p2p/peer_id.hpp"
+#include "p2p/reputation.hpp"
 #include "p2p/stop_event.hpp"
 
 #include <boost/thread/condition_variable.hpp>
@@ -66,10 +67,12 @@ struct OverlayConfig {
 
 class Overlay {
 public:
-    /// `trace`, `tls`, `pins` and `secret` (may be null) are handed to every link.
+    /// `trace`, `tls`, `pins` and `secret` (may be null) are handed to every link; hits from a
+    /// holder `reputation` (may be null) bans are dropped.
     Overlay(OverlayConfig config, PeerId self, const FileIndex& files, KnownPeers& known,
             Output& output, StopEvent& stop, const Trace* trace = nullptr, const TlsContext* tls = nullptr,
-            Pins* pins = nullptr, const NetworkSecret* secret = nullptr);
+            Pins* pins = nullptr, const NetworkSecret* secret = nullptr,
+            const Reputation* reputation = nullptr);
     ~Overlay();
 
     /// Starts the timer thread.
@@ -140,6 +143,7 @@ private:
     const TlsContext* const tls_;
     Pins* const pins_;
     const NetworkSecret* const secret_;
+    const Reputation* const reputation_;
     const FileIndex& files_;
     KnownPeers& known_;
     Output& output_;

@@ -8,6 +8,7 @@
 #include "p2p/overlay.hpp"
 #include "p2p/network_secret.hpp"
 #include "p2p/pins.hpp"
+#include "p2p/reputation.hpp"
 #include "p2p/socket.hpp"
 #include "p2p/trace.hpp"
 
@@ -37,6 +38,7 @@ struct SessionExtensions {
     const TlsContext* tls = nullptr;          ///< answers a HELLO that lists tls/1
     Pins* pins = nullptr;                     ///< checks the id a HELLO names
     const NetworkSecret* secret = nullptr;    ///< set: nothing is served before the proof
+    const Reputation* reputation = nullptr;   ///< a banned node's connections are refused
     std::chrono::milliseconds handshake_deadline{5000};  ///< with a secret: to prove it
 };
 
@@ -82,6 +84,7 @@ private:
     PeerHello hello_;
     const TlsContext* tls_;
     Pins* pins_;
+    const Reputation* reputation_;
     std::string node_id_;  ///< proved by its certificate, over TLS
     OverlayConnection link_;
 };
