@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 
 namespace p2p {
 
@@ -34,6 +35,17 @@ bool write_atomically(const boost::filesystem::path& file, std::string_view text
     }
     if (::close(fd) != 0) return fail("cannot close");
     if (::rename(tmp.c_str(), file.c_str()) != 0) return fail("cannot rename");
+    return true;
+}
+
+bool read_lines(const boost::filesystem::path& file, std::vector<std::string>& lines, std::string& error) {
+    std::ifstream in(file.string());
+    if (!in) {
+        if (errno == ENOENT) return true;
+        error = "cannot read " + file.string() + ": " + std::strerror(errno);
+        return false;
+    }
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
     return true;
 }
 

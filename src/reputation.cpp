@@ -34,15 +34,10 @@ std::string reputation_key(const Pins& pins, const PeerId& peer) {
 }
 
 bool Reputation::load(std::string& error) {
-    if (file_.empty()) return true;
-    std::ifstream in(file_.string());
-    if (!in) {
-        if (errno == ENOENT) return true;
-        error = "cannot read " + file_.string() + ": " + std::strerror(errno);
-        return false;
-    }
+    std::vector<std::string> lines;
+    if (file_.empty() || !read_lines(file_, lines, error)) return file_.empty();
     boost::lock_guard<boost::mutex> lock(mutex_);
-    for (std::string line; std::getline(in, line);) {
+    for (const auto& line : lines) {
         std::istringstream words(line);
         std::string key;
         Record r;

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace p2p {
 
@@ -14,5 +15,9 @@ namespace p2p {
 /// failed and why in `error`, and no temporary file left behind.
 bool write_atomically(const boost::filesystem::path& file, std::string_view text, unsigned mode,
                       std::string& error);
+
+/// The lines of `file` (none when it does not exist). False, with why in `error`, when it
+/// exists but cannot be read.
+bool read_lines(const boost::filesystem::path& file, std::vector<std::string>& lines, std::string& error);
 
 }  // namespace p2p
