@@ -3,10 +3,11 @@
 
 - Consoles: one thread reads every node's stdout; each line is kept with the time it was read
   (time.monotonic), so a console line can be timed against the moment a command was written.
+  With --trace, the reader counts the QUERY and HIT lines each node sent (`trace -> ...`) per
+  query id and keeps no trace line: the PEERS gossip of every link is traced too, and keeping
+  it would only slow every wait for a line.
 - Node: one p2p-node under `timeout`, with --port 0 and folders of its own; console commands,
-  waiting for a line, `peers` parsed.
-- Sniffer: an AF_PACKET socket on the loopback device counting QUERY and HIT lines per file
-  name (root only; loopback shows every packet twice, only the outgoing copy is counted).
+  waiting for a line, `peers` parsed, the "(N server lines dropped)" notices it printed.
 - SilentPorts: ports of 127.0.0.1 that never answer a SYN (as test/support.cpp SilentPorts).
 """
 import collections
@@ -15,15 +16,17 @@ import random
 import re
 import selectors
 import socket
-import struct
 import subprocess
 import threading
 import time
 
 PEER_LINE = re.compile(r'^(\S+)  (?:connected|-)  (neighbour|-)  last seen')
 HANDLED = re.compile(r'^Query for (\S+) from \S+ \((\d+) hops?\): ')
-WIRE = re.compile(rb'(QUERY [0-9a-f]+ \d+ \d+|HIT [0-9a-f]+ \d+ \S+) ([^\s]+)\n')
-SOL_PACKET, PACKET_STATISTICS = 263, 6  # <linux/if_packet.h>; not in Python's socket module
+# A message this node sent, as --trace prints it (src/trace.cpp): the bytes as a Python bytes
+# literal, e.g. trace -> 127.0.0.1:5003  b'QUERY <qid> 7 1 far.txt\n'  query ...
+SENT = re.compile(rb"^trace -> \S+  b'(QUERY|HIT) ([0-9a-f]+) (.*?)\\n'  ")
+TLS = re.compile(rb'^trace [-<]. \S+  TLSv1\.3 ')
+DROPPED = re.compile(r'^\((\d+) server lines dropped\)$')
 
 
 class Consoles:
@@ -56,11 +59,18 @@ class Consoles:
                         self.selector.unregister(key.fileobj)
                         node.ended = True
                     else:
-                        node.pending += data.decode(errors='replace')
-                        *complete, node.pending = node.pending.split('\n')
-                        for line in complete:
-                            while line.startswith('>:'):  # the prompt, written before each command
-                                line = line[2:]
+                        node.pending += data
+                        *complete, node.pending = node.pending.split(b'\n')
+                        for raw in complete:
+                            while raw.startswith(b'>:'):  # the prompt, written before each command
+                                raw = raw[2:]
+                            if raw.startswith(b'trace '):
+                                node.traced(raw)  # counted, not kept
+                                continue
+                            line = raw.decode(errors='replace')
+                            m = DROPPED.match(line)
+                            if m:
+                                node.drops.append((now, int(m.group(1))))
                             node.lines.append((now, line))
                     self.cond.notify_all()
 
@@ -69,12 +79,19 @@ class Node:
     """One p2p-node under `timeout`, with its console on pipes."""
 
     def __init__(self, consoles, args, folder, extra):
-        self.consoles, self.lines, self.pending, self.ended = consoles, [], '', False
+        self.consoles, self.lines, self.pending, self.ended = consoles, [], b'', False
+        self.trace_lines = 0                 # trace lines read (all kinds; none is kept)
+        self.tls_lines = 0                   # of them, TLS handshakes done (`trace <- P  TLSv1.3 ...`)
+        self.sent = collections.Counter()    # (QUERY or HIT, qid, name) -> lines this node sent
+        self.origin_qid = {}                 # name -> qid of a QUERY this node sent with hops 1
+        self.drops = []                      # (time read, N) of each "(N server lines dropped)"
         self.shared = os.path.join(folder, 'shared')
         os.makedirs(self.shared)
         os.makedirs(os.path.join(folder, 'state'))
         cmd = ['timeout', '-k', '5', str(args.node_limit), args.node, '--port', '0',
                '--shared', self.shared, '--state', os.path.join(folder, 'state')] + extra
+        if args.trace:
+            cmd.append('--trace')
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, bufsize=0)
         consoles.add(self)
@@ -103,6 +120,27 @@ class Node:
                     raise RuntimeError(f'node {getattr(self, "id", "?")}: no such line '
                                        f'{"(it exited)" if self.ended else f"in {timeout} s"}; last lines:\n{tail}')
                 self.consoles.cond.wait(left)
+
+    def traced(self, raw):
+        """One trace line (bytes), under consoles.cond: a QUERY or HIT this node sent is counted
+        by query id and name. QUERY <qid> <ttl> <hops> <name>; HIT <qid> <hops> <holder> <name>."""
+        self.trace_lines += 1
+        m = SENT.match(raw)
+        if not m:
+            self.tls_lines += TLS.match(raw) is not None
+            return
+        kind, qid = m.group(1).decode(), m.group(2).decode()
+        fields = m.group(3).decode(errors='replace').split(' ', 2)
+        if len(fields) != 3:
+            return
+        self.sent[(kind, qid, fields[2])] += 1
+        if kind == 'QUERY' and fields[1] == '1':
+            self.origin_qid.setdefault(fields[2], qid)
+
+    def dropped_between(self, t0, t1):
+        """Server lines this node reported dropped in notices read between t0 and t1."""
+        with self.consoles.cond:
+            return sum(n for t, n in self.drops if t0 <= t <= t1)
 
     def count(self, needle):
         with self.consoles.cond:
@@ -153,44 +191,6 @@ class Node:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-
-class Sniffer:
-    """Counts QUERY and HIT lines per file name on the loopback device (root only)."""
-
-    def __init__(self):
-        self.counts = collections.Counter()  # (kind, name) -> lines
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
-        self.sock.bind(('lo', 0))
-        self.sock.settimeout(0.2)
-        self.drops, self.packets, self.running = 0, 0, True
-        self.lock = threading.Lock()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while self.running:
-            try:
-                data, addr = self.sock.recvfrom(65536)
-            except socket.timeout:
-                continue
-            if addr[2] != socket.PACKET_OUTGOING:  # loopback shows every packet twice
-                continue
-            with self.lock:
-                for m in WIRE.finditer(data):
-                    self.counts[(m.group(1).split(b' ')[0].decode(), m.group(2).decode())] += 1
-
-    def stop(self):
-        self.running = False
-        self.thread.join()
-        packets, drops = struct.unpack('II', self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))
-        self.packets, self.drops = packets, drops
-        self.sock.close()
-
-    def get(self, kind, name):
-        with self.lock:
-            return self.counts[(kind, name)]
 
 
 class SilentPorts:

@@ -16,8 +16,12 @@ Every search uses a file name of its own, so the nodes' logs and the wire can be
 search. Time to first hit runs from writing `search NAME TTL` to the origin's console to
 reading its `NAME found on` line, both stamped here (one reader thread for all consoles).
 Messages: the origin's own count (its summary line); the nodes that handled the query (the
-`Query for NAME from` lines summed over all nodes' logs); and, as root, the QUERY and HIT lines
-on the wire, read from the loopback device with an AF_PACKET socket (outgoing copies only).
+`Query for NAME from` lines summed over all nodes' logs); and the QUERY and HIT lines on the
+wire: every node runs with --trace, and the lines each one sent (`trace -> ... b'QUERY <qid>`,
+`b'HIT <qid>`) are summed over all nodes for the qid the origin sent (its QUERY with hops 1).
+Links between our nodes are TLS, so a packet capture no longer sees these lines. A node whose
+console queue overflows drops server lines and says "(N server lines dropped)": the report
+gives those per phase and names the searches they could have touched.
 
 Prints a markdown report on stdout; --raw FILE gets one JSON line per search and per scan.
 Every node runs under `timeout`; all are ended (quit, then SIGKILL) before this returns, also
@@ -39,7 +43,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ left in bench/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from overlay_nodes import Consoles, Node, SilentPorts, Sniffer  # noqa: E402
+from overlay_nodes import Consoles, Node, SilentPorts  # noqa: E402
 
 SUMMARY = re.compile(r': (\d+) hits?, (\d+) messages?, (\d+) ms\.$')
 FOUND = re.compile(r' found on (\S+) \((\d+) hops?\)$')
@@ -82,9 +86,8 @@ class Bench:
         self.searches, self.scans, self.notes = [], [], []
         self.line_info, self.random_info = None, []
         self.rng = random.Random(args.seed)
-        self.sniffer = None
-        if os.geteuid() == 0 and not args.no_capture:
-            self.sniffer = Sniffer()
+        self.windows = {}  # search name -> (time written, time its summary was read)
+        self.phase, self.phases = '', []  # per phase: trace lines read, server lines dropped
         self.folders = 0
 
     def start(self, extra):
@@ -94,6 +97,11 @@ class Bench:
         return node
 
     def stop_all(self):
+        if self.nodes:
+            self.phases.append({'phase': self.phase, 'nodes': len(self.nodes),
+                                'trace_lines': sum(n.trace_lines for n in self.nodes),
+                                'tls': sum(n.tls_lines for n in self.nodes),
+                                'dropped': sum(k for n in self.nodes for _, k in n.drops)})
         for n in self.nodes:  # quit all first: they exit in parallel
             n.quit()
         for n in self.nodes:
@@ -106,7 +114,8 @@ class Bench:
             f.write('x\n')
         start = len(origin.lines)
         t0 = origin.send(f'search {name} {ttl}')
-        end, _, summary = origin.wait_line(lambda l: l.startswith(f'Search for {name}:'), start, 20)
+        end, t1, summary = origin.wait_line(lambda l: l.startswith(f'Search for {name}:'), start, 20)
+        self.windows[name] = (t0, t1)
         first = None
         with self.consoles.cond:
             for t, line in origin.lines[start:end]:
@@ -134,13 +143,35 @@ class Bench:
             s['within_ttl'] = sum(1 for v in at if shortest.get(v, 99) <= s['ttl'])
             s['longer_path'] = sum(1 for v, h in at.items() if h is not None and h > shortest.get(v, 99))
             s['missed_within_ttl'] = sum(1 for v, h in at.items() if h is None and shortest.get(v, 99) <= s['ttl'])
-            if self.sniffer:
-                s['wire_queries'] = self.sniffer.get('QUERY', s['name'])
-                s['wire_hits'] = self.sniffer.get('HIT', s['name'])
+            # Drop notices read from the search's start until 1 s after its end (a notice comes
+            # once output flows again, after the lines it stands for).
+            t0, t1 = self.windows[s['name']]
+            s['dropped_lines'] = sum(n.dropped_between(t0, t1 + 1) for n in nodes)
+            if not self.args.trace:
+                continue
+            origin = next(n for n in nodes if n.id == s['origin'])
+            with self.consoles.cond:
+                qid = origin.origin_qid.get(s['name'])
+                by_qid = collections.Counter()
+                by_name = collections.Counter()
+                for n in nodes:
+                    for (kind, q, name), c in n.sent.items():
+                        if q == qid:
+                            by_qid[kind] += c
+                        if name == s['name']:
+                            by_name[kind] += c
+            s['qid'] = qid
+            if qid is None:  # the origin's own QUERY line is missing: no count
+                self.notes.append(f'- {s["name"]}: the origin traced no QUERY with hops 1; no wire count.')
+                continue
+            s['wire_queries'], s['wire_hits'] = by_qid['QUERY'], by_qid['HIT']
+            if by_qid != by_name:
+                self.notes.append(f'- {s["name"]}: lines by qid {dict(by_qid)} differ from lines by name {dict(by_name)}.')
 
     # ---- line ----
     def line(self):
         a, n = self.args, self.args.nodes
+        self.phase = 'line'
         t_start = time.monotonic()
         nodes = [self.start(['--neighbours', '0'])]
         for i in range(1, n):
@@ -169,6 +200,7 @@ class Bench:
     def random_graph(self, k):
         a, n = self.args, self.args.nodes
         topology = f'random-k{k}'
+        self.phase = topology
         t_start = time.monotonic()
         nodes = [self.start(['--neighbours', str(k)])]
         for i in range(1, n):
@@ -236,6 +268,7 @@ class Bench:
 
     def scan_reps(self, kind, target):
         """A node of its own scans `target` (SCAN_PORTS silent addresses) scan_reps times."""
+        self.phase = f'scan: {kind}'
         node = self.start(['--neighbours', '0'])
         for _ in range(self.args.scan_reps):
             self.scan_once(kind, node, target, SCAN_PORTS)
@@ -277,8 +310,17 @@ def report(b, args, started, load0):
     w(f'kernel:  {os.uname().sysname} {os.uname().release}; network namespace: '
       + ('private (only this run on its loopback)' if args.private_netns else 'shared with the host'))
     w(f'seed:    {args.seed} (--seed repeats the random choices); wire counts: '
-      + (f'AF_PACKET on lo, {b.sniffer.packets} packets seen, {b.sniffer.drops} dropped by the socket'
-         if b.sniffer else 'off (needs root)'))
+      + ('every node with --trace, the QUERY/HIT lines each sent, by the search\'s qid'
+         if args.trace else 'off (--no-trace)'))
+    for ph in b.phases:
+        w(f'phase:   {ph["phase"]}: {ph["nodes"]} nodes, {ph["trace_lines"]} trace lines read '
+          f'({ph["tls"]} of them TLS 1.3 handshakes, as the connecting sides trace them), '
+          f'{ph["dropped"]} server lines dropped by the nodes')
+    touched = [s for s in b.searches if s.get('dropped_lines')]
+    if touched:
+        w(f'DROPS:   server lines were dropped during {len(touched)} searches: '
+          + ', '.join(f'{s["name"]} ({s["dropped_lines"]})' for s in touched)
+          + '; their wire and handled counts may be short.')
     w('')
     if b.line_info:
         li = b.line_info
@@ -332,6 +374,8 @@ def report(b, args, started, load0):
     for i, s in enumerate(b.scans):
         w(f'| {s["kind"]} (`scan {s["target"]}`) | {i % args.scan_reps + 1} | {s["seconds"]:.3f} | '
           f'{s["inactive"]}/{s["addresses"]} | 1.0 | 50 |')
+    if b.notes:
+        w('')
     for note in b.notes:
         w(note)
     return '\n'.join(out)
@@ -364,10 +408,12 @@ def main():
     ap.add_argument('--node-limit', type=int, default=900, help='seconds each node may live')
     ap.add_argument('--seed', type=int, default=None)
     ap.add_argument('--private-netns', action='store_true', help='for the report: run in a namespace of its own')
-    ap.add_argument('--no-capture', action='store_true', help='no AF_PACKET count of the wire')
+    ap.add_argument('--no-trace', action='store_true',
+                    help='nodes without --trace: no wire counts (to compare timings)')
     ap.add_argument('--raw', help='write one JSON line per search and scan here')
     ap.add_argument('--command', default='bench/overlay_search.py', help='the command line to print in the report')
     args = ap.parse_args()
+    args.trace = not args.no_trace
     args.ttls = [int(t) for t in args.ttls.split(',')]
     args.line_ttls = [int(t) for t in args.line_ttls.split(',')]
     args.line_distances = [int(d) for d in args.line_distances.split(',')]
@@ -390,8 +436,6 @@ def main():
                 b.notes.append('The scan of 50 hosts behind a tun device was skipped (needs root and a private network namespace).')
     finally:
         b.stop_all()
-        if b.sniffer:
-            b.sniffer.stop()
     print(report(b, args, started, load0))
     if args.raw:
         with open(args.raw, 'w') as f:

@@ -3,9 +3,10 @@
 # search over 50 of our nodes in a line and in random graphs (time to first hit, hits, messages
 # as the origin counts them, nodes that handled the query, QUERY/HIT lines on the wire), with
 # several ttls; then `scan` of 50 silent addresses. The work is done by bench/overlay_search.py.
+# Links between our nodes are TLS, so the wire counts come from the nodes' own --trace lines.
 #
 # Usage: bench/search.sh [--nodes N] [--line-reps N] [--random-reps N] [--random-k LIST]
-#                        [--phases LIST] [--seed N] [--no-build] [--out FILE]
+#                        [--phases LIST] [--seed N] [--no-trace] [--no-build] [--out FILE]
 #   --nodes N          nodes in each overlay; default 50
 #   --line-reps N      searches per (holder distance, ttl) on the line; default 5
 #   --random-reps N    searches per ttl on each random graph; default 10
@@ -15,18 +16,19 @@
 #                      who chose it)
 #   --phases LIST      comma list of: line random scan; default all three
 #   --seed N           the random choices (bootstrap nodes, origins, holders); default random
+#   --no-trace         nodes without --trace: no wire counts (to compare the timings)
 #   --no-build         use stage/p2p-node as it is (default: `b2` first)
 #   --out FILE         also write the report to FILE (and the raw JSON lines to FILE.jsonl)
-# As root the run has a network namespace of its own, counts the QUERY/HIT lines on its loopback
-# and also scans 50 hosts routed to a tun device; without root those two are left out.
+# As root the run has a network namespace of its own (only this run on its loopback) and also
+# scans 50 hosts routed to a tun device; without root the scan of the tun device is left out.
 # Takes about 6 minutes. Every node runs under `timeout`; all of them, the namespace and the
 # temporary folder are removed on exit, also on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-NODES=50 LINE_REPS=5 RANDOM_REPS=10 RANDOM_K=2,4 PHASES=line,random,scan SEED="" BUILD=1 OUT=""
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+NODES=50 LINE_REPS=5 RANDOM_REPS=10 RANDOM_K=2,4 PHASES=line,random,scan SEED="" BUILD=1 OUT="" TRACE=1
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "invalid $1 '$2': a positive number" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
         --random-k) RANDOM_K=$2; shift 2 ;;
         --phases) PHASES=$2; shift 2 ;;
         --seed) SEED=$2; shift 2 ;;
+        --no-trace) TRACE=0; shift ;;
         --no-build) BUILD=0; shift ;;
         --out) OUT=$2; shift 2 ;;
         -h|--help) usage 0 ;;
@@ -60,7 +63,7 @@ NODE=$ROOT/stage/p2p-node
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/p2p-search.XXXXXX")
 # As root, the run gets a network namespace of its own: its loopback carries only this run's
-# packets (the wire counts see no one else's traffic), and a tun device can be made there.
+# packets (no other session's connections share it), and a tun device can be made there.
 NETNS="" IN_NS=()
 if [ "$(id -u)" = 0 ] && ip netns add "p2p-search-$$" 2>/dev/null; then
     NETNS=p2p-search-$$
@@ -81,6 +84,7 @@ trap 'exit 143' TERM
 OPTS=(--nodes "$NODES" --line-reps "$LINE_REPS" --random-reps "$RANDOM_REPS" --random-k "$RANDOM_K"
       --phases "$PHASES")
 [ -n "$SEED" ] && OPTS+=(--seed "$SEED")
+[ "$TRACE" = 0 ] && OPTS+=(--no-trace)
 ARGS=("${OPTS[@]}" --node "$NODE" --tmp "$TMP/nodes" --raw "$TMP/raw.jsonl"
       --command "bench/search.sh ${OPTS[*]}")
 [ -n "$NETNS" ] && ARGS+=(--private-netns --tun-scan)
