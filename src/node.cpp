@@ -104,10 +104,15 @@ void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     ext.pins = &pins_;
     ext.secret = config_.secret.get();
     ext.reputation = &reputation_;
+    if (config_.secret) {
+        ext.slots = &handshake_slots_;
+        handshake_slots_.enter(shared);  // may evict the oldest unproven connection
+    }
     auto session = std::make_shared<Session>(shared, peer_port, *index_, output_, config_.session, exit_, ext);
     const auto admit = sessions_.start(shared, [session] { session->run(); });
-    if (admit == SessionRegistry::Admit::started || admit == SessionRegistry::Admit::stopping)
-        return;  // a started session prints its own first line
+    if (admit == SessionRegistry::Admit::started) return;  // it prints its own first line
+    if (config_.secret) handshake_slots_.leave(shared.get());
+    if (admit == SessionRegistry::Admit::stopping) return;
     output_.server_line(admit == SessionRegistry::Admit::full
         ? "Too many peers; refused peer " + std::to_string(peer_port) + "."
         : "No thread could be started for peer " + std::to_string(peer_port) + "; refused it.");

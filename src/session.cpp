@@ -17,7 +17,7 @@ Session::Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const Fi
     : socket_(std::move(socket)), name_(std::to_string(peer_id)), index_(index), output_(output),
       limits_(limits), exit_event_(exit_event), reader_(pr::max_request_size), overlay_(ext.overlay),
       secret_(ext.secret), handshake_deadline_(ext.handshake_deadline), proven_(ext.secret == nullptr),
-      tls_(ext.tls), pins_(ext.pins), reputation_(ext.reputation) {
+      tls_(ext.tls), pins_(ext.pins), reputation_(ext.reputation), slots_(ext.slots) {
     if (ext.trace) socket_->set_trace(ext.trace, PeerId{socket_->remote_host(), peer_id}.to_string());
 }
 
@@ -35,6 +35,7 @@ void Session::run() noexcept {
     // stop), so close the connection now: a peer dropped for idling or a too-long line must see
     // the end. shutdown(), not close(): stop_all() may still shut this descriptor down.
     socket_->shutdown();
+    if (slots_ && !proven_) slots_->leave(socket_.get());
 }
 
 void Session::serve() {
@@ -209,6 +210,7 @@ bool Session::dispatch_proof(const std::string& message) {
     }
     awaiting_proof_ = false;
     proven_ = true;
+    if (slots_) slots_->leave(socket_.get());
     output_.server_line("Peer " + name_ + " proved the network secret.");
     return send(secret_->proof_line(*tls, NetworkSecret::Role::server)) && accept_peer();
 }

@@ -13,6 +13,7 @@
 #include "p2p/listener.hpp"
 #include "p2p/output.hpp"
 #include "p2p/peer_id.hpp"
+#include "p2p/handshake_slots.hpp"
 #include "p2p/peer_table.hpp"
 #include "p2p/pins.hpp"
 #include "p2p/reputation.hpp"
@@ -148,6 +149,7 @@ private:
     std::unique_ptr<TlsContext> tls_;  ///< TLS with our nodes (tls.hpp), from the identity
     Pins pins_;
     Reputation reputation_;
+    HandshakeSlots handshake_slots_{16};  ///< with a secret: unproven connections at most
     std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<Listener> listener_;
     /// Makes stop() run once, and a concurrent second caller (a destructor, a test) wait for

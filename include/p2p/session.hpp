@@ -3,6 +3,7 @@
 
 #include "p2p/file_index.hpp"
 #include "p2p/handshake.hpp"
+#include "p2p/handshake_slots.hpp"
 #include "p2p/line_reader.hpp"
 #include "p2p/output.hpp"
 #include "p2p/overlay.hpp"
@@ -39,6 +40,7 @@ struct SessionExtensions {
     Pins* pins = nullptr;                     ///< checks the id a HELLO names
     const NetworkSecret* secret = nullptr;    ///< set: nothing is served before the proof
     const Reputation* reputation = nullptr;   ///< a banned node's connections are refused
+    HandshakeSlots* slots = nullptr;          ///< with a secret: left once proved or ended
     std::chrono::milliseconds handshake_deadline{5000};  ///< with a secret: to prove it
 };
 
@@ -85,6 +87,7 @@ private:
     const TlsContext* tls_;
     Pins* pins_;
     const Reputation* reputation_;
+    HandshakeSlots* slots_;
     std::string node_id_;  ///< proved by its certificate, over TLS
     OverlayConnection link_;
 };
