@@ -101,6 +101,7 @@ const std::vector<std::string>& Console::usage() {
         "peers: List known peers: connected, neighbour, last seen.",
         "id: This node's id, the SHA-256 of its certificate (docs/security.md).",
         "unpin: Forget the node id pinned for a peer (unpin <peer_id>), to accept its new key.",
+        "request with a file name only searches the overlay and asks the best-scored holder first.",
         "ban, unban: Refuse a peer for a time, or lift that (ban <peer_id> [seconds]; default a day).",
         "topology [file]: The overlay this node knows, as Graphviz DOT.",
     };
@@ -275,7 +276,8 @@ bool Console::dispatch(const std::string& line) {
     } else if (cmd == "sf") {
         args == 1 ? search(w[1]) : out_.line(sf_usage);
     } else if (cmd == "request") {
-        if (args == 2 && w[1] != "-f") request(w[1], w[2], false);
+        if (args == 1 && w[1] != "-f") request_from_overlay(w[1]);
+        else if (args == 2 && w[1] != "-f") request(w[1], w[2], false);
         else if (args == 3 && w[1] == "-f") request(w[2], w[3], true);
         else out_.line(request_usage);
     } else {
@@ -376,6 +378,42 @@ void Console::flood_search(const std::string& name, const std::string& ttl_text)
     if (r.interrupted) out_.line("Search interrupted.");
     out_.line("Search for " + name + ": " + std::to_string(r.hits) + (r.hits == 1 ? " hit, " : " hits, ") +
               std::to_string(r.messages) + " messages, " + std::to_string(r.took.count()) + " ms.");
+}
+
+void Console::request_from_overlay(const std::string& name) {
+    if (!valid_filename(name)) return;
+    Overlay* overlay = node_.overlay();
+    if (!overlay) return;
+    out_.line("Request file " + name + " from the overlay: searching (ttl " + std::to_string(overlay::default_ttl) + "):");
+    std::vector<PeerId> holders;
+    auto r = overlay->search(name, overlay::default_ttl, search_wait, node_.exit_event(),
+                             [&](const PeerId& holder, unsigned hops) {
+                                 out_.line(name + " found on " + holder.to_string() + " (" +
+                                           std::to_string(hops) + (hops == 1 ? " hop)" : " hops)"));
+                                 holders.push_back(holder);
+                             });
+    if (r.interrupted) {
+        out_.line("Search interrupted.");
+        return;
+    }
+    if (holders.empty()) {
+        out_.line(name + " was not found in the overlay.");
+        return;
+    }
+    // Peers that delivered before first, strangers next, those that failed us last; a banned
+    // holder's hit never arrived.
+    const auto score = [this](const PeerId& p) {
+        auto rec = node_.reputation().find(reputation_key(node_.pins(), p));
+        return rec ? rec->score() : 0LL;
+    };
+    std::stable_sort(holders.begin(), holders.end(),
+                     [&](const PeerId& a, const PeerId& b) { return score(a) > score(b); });
+    for (const auto& holder : holders) {
+        out_.line("Trying " + holder.to_string() + " (score " + std::to_string(score(holder)) + ").");
+        if (request(name, holder.to_string(), false)) return;
+        if (node_.exit_event().load()) return;
+    }
+    out_.line("No holder of " + name + " could deliver it.");
 }
 
 void Console::topology(const std::string& file) {
@@ -485,10 +523,10 @@ void Console::search(const std::string& name) {
     }
 }
 
-void Console::request(const std::string& name, const std::string& peer_arg, bool overwrite) {
-    if (!valid_filename(name)) return;
+bool Console::request(const std::string& name, const std::string& peer_arg, bool overwrite) {
+    if (!valid_filename(name)) return true;
     auto peer = peer_id(peer_arg, request_usage);
-    if (!peer) return;
+    if (!peer) return true;
     const std::string id = shown(*peer);
     out_.line("Request file " + name + " from peer " + id + ":");
     // host:port asks for "from this peer, wherever it is": connect first if needed (it stays
@@ -498,8 +536,8 @@ void Console::request(const std::string& name, const std::string& peer_arg, bool
         switch (node_.connect(*peer, &why)) {
         case Node::ConnectResult::connected: out_.line("Peer " + id + " connected."); break;
         case Node::ConnectResult::already_connected: break;
-        case Node::ConnectResult::inactive: out_.line("Peer " + id + " is inactive."); return;
-        case Node::ConnectResult::refused: out_.line("Peer " + id + " refused: " + why + "."); return;
+        case Node::ConnectResult::inactive: out_.line("Peer " + id + " is inactive."); return false;
+        case Node::ConnectResult::refused: out_.line("Peer " + id + " refused: " + why + "."); return false;
         }
     }
     ProgressBar bar(out_);
@@ -509,7 +547,7 @@ void Console::request(const std::string& name, const std::string& peer_arg, bool
     out_.end_progress();
     if (!r) {
         out_.line("Peer " + id + " is NOT connected.");
-        return;
+        return true;
     }
     using K = DownloadOutcome::Kind;
     const std::string got = std::to_string(r->bytes) + " of " + std::to_string(r->expected) + " bytes";
@@ -547,6 +585,9 @@ void Console::request(const std::string& name, const std::string& peer_arg, bool
         break;
     }
     }
+    // Done: the file is here, or nothing another source could change (a kept file, a full
+    // disk, Ctrl-C). Otherwise the caller may try another holder.
+    return r->kind == K::saved || r->kind == K::exists || r->kind == K::interrupted || r->kind == K::write_failed;
 }
 
 }  // namespace p2p

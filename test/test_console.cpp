@@ -39,6 +39,7 @@ const std::string usage_block =
     "peers: List known peers: connected, neighbour, last seen.\n"
     "id: This node's id, the SHA-256 of its certificate (docs/security.md).\n"
     "unpin: Forget the node id pinned for a peer (unpin <peer_id>), to accept its new key.\n"
+    "request with a file name only searches the overlay and asks the best-scored holder first.\n"
     "ban, unban: Refuse a peer for a time, or lift that (ban <peer_id> [seconds]; default a day).\n"
     "topology [file]: The overlay this node knows, as Graphviz DOT.\n"
     "\n";

@@ -56,7 +56,11 @@ private:
     void ban(const std::string& arg, const std::string& seconds);
     void unban(const std::string& arg);
     void search(const std::string& name);
-    void request(const std::string& name, const std::string& peer_arg, bool overwrite);
+    /// True when done (the file is here, kept, or the disk or the user stopped it); false when
+    /// another source may be tried.
+    bool request(const std::string& name, const std::string& peer_arg, bool overwrite);
+    /// `request <filename>`: searches the overlay, then asks the holders, best score first.
+    void request_from_overlay(const std::string& name);
     /// Parses a peer id (a bare port is on our host), printing why it is not one.
     std::optional<PeerId> peer_id(const std::string& arg, const std::string& usage_line);
     /// A peer as the lab shows it: the port alone on our own host, host:port otherwise.
