@@ -8,6 +8,12 @@ of both processes from /proc just before `quit`. A request's time runs from writ
 `request` line to reading the "... bytes received." line; `sync` runs before each request,
 outside the timing, so no earlier run's dirty pages are written back during this one.
 
+With --relay (two of our nodes), the receiver connects to bench/hello_relay.py instead, which
+forwards to the sender: `plain` removes tls/1 from both HELLOs, so the nodes run the extension
+in plain bytes; `tls` changes nothing (the same hop, TLS as always). The relay's report is
+checked: the requester's first bytes after the HELLOs must be a TLS record (tls) or not (plain).
+Each node gets a fresh state folder (identity, pins) in a temporary folder, deleted at the end.
+
 Prints one line of JSON: {"seconds": [...], "rss_send_kib": N, "rss_recv_kib": N, ...}.
 Every process it starts is ended before it returns, also on SIGTERM.
 """
@@ -20,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -66,9 +73,11 @@ def drop_caches():
 class Peer:
     """One peer process with its console on pipes; stdout lines arrive timestamped in a queue."""
 
-    def __init__(self, kind, port, shared, node, lab, log):
+    def __init__(self, kind, port, shared, node, lab, log, state_root=None):
         if kind == 'node':
             cmd = [node, '--port', str(port), '--shared', shared, '--quiet']
+            if state_root:
+                cmd += ['--state', os.path.join(state_root, str(port))]
         else:
             cmd = [sys.executable, lab, str(port), shared]
         self.log = log
@@ -136,6 +145,8 @@ def main():
     ap.add_argument('--timeout', type=float, default=600, help='seconds per request, at most')
     ap.add_argument('--drop-caches', action='store_true')
     ap.add_argument('--log', help='append both consoles here')
+    ap.add_argument('--relay', choices=['plain', 'tls'],
+                    help='node -> node through bench/hello_relay.py: plain (tls/1 removed) or tls')
     args = ap.parse_args()
 
     # SIGTERM (from `timeout` or the script's cleanup) unwinds through the finally below.
@@ -145,18 +156,34 @@ def main():
     received = os.path.join(args.recv_dir, args.file)
     log = open(args.log, 'a') if args.log else None
     peers = []
+    relay = None
+    states = tempfile.TemporaryDirectory(prefix='p2p-state.')
+    if args.relay and (args.sender, args.receiver) != ('node', 'node'):
+        ap.error('--relay is for node -> node only')
     try:
         sport, rport = free_port(), free_port()
         while rport == sport:
             rport = free_port()
-        sender = Peer(args.sender, sport, args.send_dir, args.node, args.lab, log)
+        sender = Peer(args.sender, sport, args.send_dir, args.node, args.lab, log, states.name)
         peers.append(sender)
         wait_listening(sport, sender.proc)
-        receiver = Peer(args.receiver, rport, args.recv_dir, args.node, args.lab, log)
+        receiver = Peer(args.receiver, rport, args.recv_dir, args.node, args.lab, log, states.name)
         peers.append(receiver)
         wait_listening(rport, receiver.proc)
-        receiver.send(f'connect {sport}')
-        receiver.expect(f'Peer {sport} connected.', 15, fail=('inactive',))
+        target = sport
+        if args.relay:
+            target = free_port()
+            while target in (sport, rport):
+                target = free_port()
+            report = os.path.join(states.name, 'relay.jsonl')
+            relay = subprocess.Popen(
+                [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'hello_relay.py'),
+                 str(target), str(sport), '--report', report] + (['--strip-tls'] if args.relay == 'plain' else []),
+                stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            if relay.stdout.readline().strip() != b'ready':
+                raise RuntimeError('the relay did not start')
+        receiver.send(f'connect {target}')
+        receiver.expect(f'Peer {target} connected.', 15, fail=('inactive', 'refused'))
         seconds, verified = [], []
         bad = ('not found', 'disconnected', 'failed', 'stalled', 'invalid', 'Could not',
                'already exists', 'NOT connected', 'Request failed')
@@ -168,7 +195,7 @@ def main():
             else:
                 os.sync()
             t0 = time.monotonic()
-            receiver.send(f'request {args.file} {sport}')
+            receiver.send(f'request {args.file} {target}')
             t1, line = receiver.expect('bytes received.', args.timeout, fail=bad)
             seconds.append(t1 - t0)
             if args.receiver == 'node' and args.sender == 'node':
@@ -177,15 +204,31 @@ def main():
             if subprocess.run(['cmp', '-s', source, received]).returncode != 0:
                 raise RuntimeError('the received copy differs from the source')
         rss_send, rss_recv = vm_hwm_kib(sender.proc.pid), vm_hwm_kib(receiver.proc.pid)
-        print(json.dumps({'seconds': seconds, 'rss_send_kib': rss_send, 'rss_recv_kib': rss_recv,
-                          'bytes': size, 'sha256_verified': bool(verified) and all(verified)}))
+        result = {'seconds': seconds, 'rss_send_kib': rss_send, 'rss_recv_kib': rss_recv,
+                  'bytes': size, 'sha256_verified': bool(verified) and all(verified)}
+        if relay:
+            result['rss_relay_kib'] = vm_hwm_kib(relay.pid)
+            relay.terminate()
+            relay.wait(timeout=10)
+            with open(report) as f:
+                conns = [json.loads(line) for line in f]
+            # The console's connection carried the file; overlay links may have passed too.
+            carrier = max(conns, key=lambda c: c['bytes_to_requester'])
+            if carrier['after_hello'] != args.relay or carrier['bytes_to_requester'] < size * args.requests:
+                raise RuntimeError(f'the relay saw {carrier}, not a {args.relay} transfer')
+            result['relay'] = carrier
+        print(json.dumps(result))
         return 0
     except Exception as e:  # one line for the script's log; the finally ends the peers
         print(json.dumps({'error': str(e)}))
         return 1
     finally:
+        if relay and relay.poll() is None:
+            relay.terminate()
+            relay.wait()
         for p in reversed(peers):
             p.stop()
+        states.cleanup()
         if os.path.exists(received):
             os.unlink(received)
         if log:

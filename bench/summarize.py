@@ -15,12 +15,17 @@ LABELS = {
     'cp-fsync': '`cp` + fsync of the copy (reference)',
     'socat': '`socat` file -> TCP -> file',
     'lab-lab': "lab Python peer -> lab Python peer (REQ)",
-    'node-node-first': 'our node -> our node (XREQ, 1st request: sender hashes)',
-    'node-node-cached': 'our node -> our node (XREQ, digest cached)',
+    'node-node-first': 'our node -> our node (TLS, XREQ, 1st request: sender hashes)',
+    'node-node-cached': 'our node -> our node (TLS, XREQ, digest cached)',
+    'relay-plain-first': 'our node -> relay -> our node (plain: tls/1 removed, XREQ, 1st request)',
+    'relay-plain-cached': 'our node -> relay -> our node (plain: tls/1 removed, XREQ, cached)',
+    'relay-tls-first': 'our node -> relay -> our node (TLS, XREQ, 1st request)',
+    'relay-tls-cached': 'our node -> relay -> our node (TLS, XREQ, cached)',
     'lab-node': 'lab Python peer -> our node (lab REQ)',
     'node-lab': 'our node -> lab Python peer (lab REQ)',
 }
 ORDER = list(LABELS)
+SHORT = {'cp-fsync': '`cp` + fsync', 'socat': '`socat`'}
 
 
 def mib(kib):
@@ -53,6 +58,14 @@ def main():
     def ratio(a, b):
         return med[a] / med[b] if a in med and b in med else None
 
+    refs = [r for r in ('cp-fsync', 'socat') if r in med]
+    if refs:
+        print()
+        print('| method | ' + ' | '.join(f'time / {SHORT[r]} time' for r in refs) + ' |')
+        print('|---|' + '---|' * len(refs))
+        for m in sorted(rows, key=lambda k: ORDER.index(k) if k in ORDER else 99):
+            print(f'| {LABELS.get(m, m)} | ' + ' | '.join(f'{ratio(m, r):.2f}x' for r in refs) + ' |')
+
     print()
     print('| target (issue 3) | measured | met |')
     print('|---|---|---|')
@@ -69,10 +82,10 @@ def main():
         r = ratio('socat', node)
         if r is not None:
             print(f'| our node ({tag}) faster than `socat` | {r:.2f}x faster | {"yes" if r > 1 else "no"} |')
-    peaks = [(m, max(max(rs, rr) for _, rs, rr in rows[m])) for m in rows if m.startswith('node-node')]
+    peaks = [(m, max(max(rs, rr) for _, rs, rr in rows[m])) for m in rows if m.startswith(('node-node', 'relay-'))]
     if peaks:
         worst = max(p for _, p in peaks)
-        print(f'| peak RSS < 32 MiB on both sides (node -> node) | {mib(worst)} MiB at most | {"yes" if worst < 32 * 1024 else "no"} |')
+        print(f'| peak RSS < 32 MiB on both sides (node -> node, direct and relayed) | {mib(worst)} MiB at most | {"yes" if worst < 32 * 1024 else "no"} |')
 
     if args.search:
         print()

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # The transfer benchmark of docs/benchmarks.md: in one run on this machine, the same file is
 # copied by `cp`, sent through `socat`, downloaded between two lab Python peers and between two
-# of our nodes (and across: lab <-> node), each RUNS times, interleaved; then SRCH latency with
-# 100 concurrent peers. Prints the median table (bench/summarize.py) and the raw figures.
+# of our nodes (TLS, as always between them; and across: lab <-> node, plain), each RUNS times,
+# interleaved; then SRCH latency with 100 concurrent peers and TLS handshakes per second
+# (bench/tls_handshake.py). `relay` adds node -> node through bench/hello_relay.py twice: once
+# removing tls/1 from the HELLOs (plain bytes, sendfile) and once unchanged (TLS through the
+# same hop). Prints the median table (bench/summarize.py) and the raw figures.
 #
 # Usage: bench/transfer.sh [--size SIZE] [--runs N] [--methods LIST] [--clients N]
-#                          [--search-seconds S] [--drop-caches] [--out FILE]
+#                          [--search-seconds S] [--handshakes N] [--drop-caches] [--out FILE]
 #   --size SIZE        file size: bytes, or with K/M/G (binary) suffix; default 512M (or $SIZE)
 #   --runs N           timed runs per method; the table shows the median; default 3 (or $RUNS)
-#   --methods LIST     comma list of: cp socat lab node cross search; default all of them
-#                      (lab: lab -> lab; cross: lab -> node and node -> lab; search: SRCH load)
+#   --methods LIST     comma list of: cp socat lab node relay cross search handshake; default all
+#                      (lab: lab -> lab; node: node -> node, TLS; relay: node -> node through
+#                      the relay, plain and TLS; cross: lab -> node and node -> lab, plain;
+#                      search: SRCH load; handshake: connections/s up to TLS and plain,
+#                      bench/tls_handshake.py)
 #   --clients N        concurrent peers for the search load; default 100
 #   --search-seconds S length of each search run; default 5
+#   --handshakes N     connections per handshake phase; default 1000
 #   --drop-caches      before every timed run: sync; echo 3 > /proc/sys/vm/drop_caches (root
 #                      only); otherwise the source stays in the page cache (written once, warm)
 #   --out FILE         also write the report (environment + tables + raw figures) to FILE
@@ -20,9 +27,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-SIZE_ARG=${SIZE:-512M} RUNS=${RUNS:-3} METHODS=cp,socat,lab,node,cross,search CLIENTS=100 SEARCH_SECONDS=5
+SIZE_ARG=${SIZE:-512M} RUNS=${RUNS:-3} METHODS=cp,socat,lab,node,relay,cross,search,handshake CLIENTS=100 SEARCH_SECONDS=5 HANDSHAKES=1000
 DROP=0 OUT=""
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --size) SIZE_ARG=$2; shift 2 ;;
@@ -30,6 +37,7 @@ while [ $# -gt 0 ]; do
         --methods) METHODS=$2; shift 2 ;;
         --clients) CLIENTS=$2; shift 2 ;;
         --search-seconds) SEARCH_SECONDS=$2; shift 2 ;;
+        --handshakes) HANDSHAKES=$2; shift 2 ;;
         --drop-caches) DROP=1; shift ;;
         --out) OUT=$2; shift 2 ;;
         -h|--help) usage 0 ;;
@@ -39,6 +47,7 @@ done
 want() { [[ ",$METHODS," == *",$1,"* ]]; }
 [[ "$SIZE_ARG" =~ ^[0-9]+[kKmMgG]?$ ]] || { echo "invalid size '$SIZE_ARG': e.g. 512M, 2G, 1000000" >&2; exit 2; }
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "invalid runs '$RUNS': a positive number" >&2; exit 2; }
+[[ "$HANDSHAKES" =~ ^[1-9][0-9]*$ ]] && [ "$HANDSHAKES" -ge 4 ] || { echo "invalid handshakes '$HANDSHAKES': 4 or more" >&2; exit 2; }
 case "$SIZE_ARG" in
     *[kK]) BYTES=$(( 10#${SIZE_ARG%?} * 1024 )) ;;
     *[mM]) BYTES=$(( 10#${SIZE_ARG%?} * 1024 * 1024 )) ;;
@@ -118,7 +127,7 @@ fi
 REPORT=$TMP/report.txt
 {
     echo "date:    $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-    echo "command: bench/transfer.sh --size $SIZE_ARG --runs $RUNS --methods $METHODS --clients $CLIENTS --search-seconds $SEARCH_SECONDS$([ "$DROP" = 1 ] && echo ' --drop-caches')"
+    echo "command: bench/transfer.sh --size $SIZE_ARG --runs $RUNS --methods $METHODS --clients $CLIENTS --search-seconds $SEARCH_SECONDS --handshakes $HANDSHAKES$([ "$DROP" = 1 ] && echo ' --drop-caches')"
     echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with local changes)')"
     echo "cpu:     $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
     echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
@@ -174,11 +183,12 @@ run_socat() {
     rm -f "$dst"
 }
 
-run_peers() {  # run, sender, receiver, name...
+run_peers() {  # run, sender, receiver, name...   (RELAY=plain|tls: node -> node through the relay)
     local run=$1 sender=$2 receiver=$3 out
     shift 3
     local extra=()
     [ "$DROP" = 1 ] && extra+=(--drop-caches)
+    [ -n "${RELAY:-}" ] && extra+=(--relay "$RELAY")
     # Output to a file, not $(...): a subshell would hide the pid from cleanup.
     bounded "$PY" "$ROOT/bench/peer_transfer.py" --sender "$sender" --receiver "$receiver" \
         --send-dir "$TMP/send" --recv-dir "$TMP/recv" --file "$FILE" --node "$NODE" \
@@ -188,6 +198,7 @@ run_peers() {  # run, sender, receiver, name...
         exit 1
     }
     out=$(cat "$TMP/transfer.json")
+    [ -n "${RELAY:-}" ] && echo "$out" >> "$TMP/relay.jsonl"
     local i=0 name secs rs rr
     for name in "$@"; do
         read -r secs rs rr < <("$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["seconds"][int(sys.argv[2])], d["rss_send_kib"], d["rss_recv_kib"])' "$out" "$i")
@@ -202,6 +213,10 @@ for run in $(seq "$RUNS"); do
     if want socat; then run_socat "$run"; fi
     if want lab; then run_peers "$run" lab lab lab-lab; fi
     if want node; then run_peers "$run" node node node-node-first node-node-cached; fi
+    if want relay; then
+        RELAY=plain run_peers "$run" node node relay-plain-first relay-plain-cached
+        RELAY=tls run_peers "$run" node node relay-tls-first relay-tls-cached
+    fi
     if want cross; then
         run_peers "$run" lab node lab-node
         run_peers "$run" node lab node-lab
@@ -223,6 +238,12 @@ if want search; then
     done
 fi
 
+if want handshake; then
+    echo "== handshake: $HANDSHAKES connections per phase, sequential and 4 at once" >&2
+    bounded "$PY" "$ROOT/bench/tls_handshake.py" --node "$NODE" --connections "$HANDSHAKES" \
+        --parallel 4 > "$TMP/handshake.md" || { echo "handshake benchmark failed:" >&2; cat "$TMP/handshake.md" >&2; exit 1; }
+fi
+
 {
     echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the end"
     echo
@@ -230,7 +251,9 @@ fi
     echo
     echo "raw: method, run, seconds, peak RSS sender KiB, peak RSS receiver KiB"
     cat "$RESULTS"
+    [ -s "$TMP/relay.jsonl" ] && { echo "raw relay (rss_relay_kib: the relay's own peak RSS):"; cat "$TMP/relay.jsonl"; }
     [ -s "$SEARCH" ] && { echo "raw search:"; cat "$SEARCH"; }
+    [ -s "$TMP/handshake.md" ] && { echo; echo "handshake (bench/tls_handshake.py):"; cat "$TMP/handshake.md"; }
 } >> "$REPORT"
 cat "$REPORT"
 if [ -n "$OUT" ]; then cp "$REPORT" "$OUT"; fi
