@@ -1,6 +1,8 @@
 // The overlay with real programs on 127.0.0.1: gossip spreads the peer list along a line of
 // ten nodes, a search floods with a ttl and its hits come back along the path, a query is
 // handled once per node even where the overlay has cycles, and a lab peer is never linked.
+// Cases labelled "slow" (many nodes, waits on gossip timers) run in test/run.sh's release pass
+// only; the sanitizer passes run the rest.
 #define BOOST_TEST_MODULE overlay
 #include <boost/test/unit_test.hpp>
 
@@ -115,7 +117,7 @@ BOOST_AUTO_TEST_SUITE(integration)
 
 // A line, kept a line: one chosen neighbour each (--neighbours 1: its predecessor; the first
 // node chooses none), so a query can only travel along it, and ttl decides how far.
-BOOST_AUTO_TEST_CASE(gossip_spreads_along_a_line_and_ttl_bounds_a_search, *utf::timeout(300)) {
+BOOST_AUTO_TEST_CASE(gossip_spreads_along_a_line_and_ttl_bounds_a_search, *utf::timeout(300) * utf::label("slow")) {
     auto nodes = line_of(10, {"--neighbours", "1"}, {"--neighbours", "0"});
     write_file(nodes.back()->dir / "shared" / "far.txt", 100, 7);
     const auto t0 = Clock::now();
@@ -145,7 +147,7 @@ BOOST_AUTO_TEST_CASE(gossip_spreads_along_a_line_and_ttl_bounds_a_search, *utf::
 
 // With more neighbours than a line needs, the overlay has cycles; every node still handles a
 // query once (a seen query id is dropped), and hits are not duplicated.
-BOOST_AUTO_TEST_CASE(a_query_is_handled_once_per_node_despite_cycles, *utf::timeout(300)) {
+BOOST_AUTO_TEST_CASE(a_query_is_handled_once_per_node_despite_cycles, *utf::timeout(300) * utf::label("slow")) {
     auto nodes = line_of(6, {"--neighbours", "3"});
     for (auto& n : nodes) write_file(n->dir / "shared" / "common.txt", 10, 1);
     BOOST_REQUIRE(all_know(nodes, 5, std::chrono::seconds(30) + patience));
@@ -161,7 +163,7 @@ BOOST_AUTO_TEST_CASE(a_query_is_handled_once_per_node_despite_cycles, *utf::time
 }
 
 // The overlay over IPv6: ids are [::1]:port on the wire, in gossip, in hits and on the console.
-BOOST_AUTO_TEST_CASE(an_ipv6_overlay_on_the_loopback, *utf::timeout(300)) {
+BOOST_AUTO_TEST_CASE(an_ipv6_overlay_on_the_loopback, *utf::timeout(300) * utf::label("slow")) {
     if (!ipv6_loopback_available()) {
         BOOST_TEST_MESSAGE("skipped: ::1 cannot be bound here");
         return;
@@ -183,7 +185,7 @@ BOOST_AUTO_TEST_CASE(an_ipv6_overlay_on_the_loopback, *utf::timeout(300)) {
 }
 
 // The state folder remembers the overlay: a node restarted without --bootstrap finds it again.
-BOOST_AUTO_TEST_CASE(a_restarted_node_rejoins_from_its_saved_list, *utf::timeout(300)) {
+BOOST_AUTO_TEST_CASE(a_restarted_node_rejoins_from_its_saved_list, *utf::timeout(300) * utf::label("slow")) {
     auto nodes = line_of(3, {});
     BOOST_REQUIRE(all_know(nodes, 2, std::chrono::seconds(30) + patience));
     TempDir keep;
@@ -207,7 +209,7 @@ BOOST_AUTO_TEST_CASE(a_restarted_node_rejoins_from_its_saved_list, *utf::timeout
 
 // A node that died is aged out everywhere, and gossip does not bring it back: a peer's time
 // travels with it (PEERS ages), so hearsay passed back and forth never looks fresh.
-BOOST_AUTO_TEST_CASE(a_dead_node_is_aged_out_and_stays_out, *utf::timeout(300)) {
+BOOST_AUTO_TEST_CASE(a_dead_node_is_aged_out_and_stays_out, *utf::timeout(300) * utf::label("slow")) {
     auto nodes = line_of(3, {"--peer-max-age", "4"});
     BOOST_REQUIRE(all_know(nodes, 2, std::chrono::seconds(30) + patience));
     const std::string dead = nodes[2]->id() + " ";
@@ -616,7 +618,7 @@ BOOST_AUTO_TEST_SUITE(reputation)
 // says so, and the ban ends after --ban-time. The peer here is the test's own: it speaks the
 // extension (plain, no TLS) and flips one byte of what it sends.
 BOOST_AUTO_TEST_CASE(a_peer_that_sends_corrupt_data_is_banned_until_the_ban_ends, *utf::timeout(180)) {
-    OverlayNode a({"--neighbours", "0", "--ban-time", "4"});
+    OverlayNode a({"--neighbours", "0", "--ban-time", "2"});
     std::error_code ec;
     p2p::Socket listening = p2p::Socket::listen("127.0.0.1", 0, ec);
     BOOST_REQUIRE(!ec);
@@ -662,7 +664,7 @@ BOOST_AUTO_TEST_CASE(a_peer_that_sends_corrupt_data_is_banned_until_the_ban_ends
     const std::string refused = a.command("connect " + liar);
     BOOST_TEST(refused.find("refused: it is banned for ") != std::string::npos, refused);
     BOOST_TEST(std::regex_search(read_file(a.dir / "state" / "reputation"), std::regex(liar + " 0 0 1 0 0 [0-9]+ 1 [0-9]+\n")));
-    std::this_thread::sleep_for(std::chrono::seconds(5));  // the 4 s ban is over
+    std::this_thread::sleep_for(std::chrono::seconds(3));  // the 2 s ban is over
     BOOST_TEST(a.command("peers").find("  banned") == std::string::npos);
     BOOST_TEST(a.command("connect " + liar).find(" connected.") != std::string::npos);
     BOOST_TEST(a.quit() == 0);
@@ -670,7 +672,7 @@ BOOST_AUTO_TEST_CASE(a_peer_that_sends_corrupt_data_is_banned_until_the_ban_ends
 }
 
 // A banned holder's search hits are dropped; `unban` lets them through again.
-BOOST_AUTO_TEST_CASE(a_banned_nodes_hits_are_dropped, *utf::timeout(180)) {
+BOOST_AUTO_TEST_CASE(a_banned_nodes_hits_are_dropped, *utf::timeout(180) * utf::label("slow")) {
     OverlayNode b({"--neighbours", "0"});
     write_file(b.dir / "shared" / "x.txt", 100, 2);
     OverlayNode a({"--neighbours", "1", "--bootstrap", b.id()});
@@ -690,7 +692,7 @@ BOOST_AUTO_TEST_CASE(a_banned_nodes_hits_are_dropped, *utf::timeout(180)) {
 
 // `request <filename>` searches, then asks the holders best score first: a peer that delivered
 // before is asked before a stranger.
-BOOST_AUTO_TEST_CASE(request_by_name_asks_the_best_scored_holder_first, *utf::timeout(180)) {
+BOOST_AUTO_TEST_CASE(request_by_name_asks_the_best_scored_holder_first, *utf::timeout(180) * utf::label("slow")) {
     OverlayNode b({"--neighbours", "0"}), c({"--neighbours", "0"});
     write_file(b.dir / "shared" / "x.txt", 1000, 8);
     write_file(c.dir / "shared" / "x.txt", 1000, 8);
