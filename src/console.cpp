@@ -351,7 +351,7 @@ void Console::list_known_peers() {
                   "  last seen " + std::to_string(std::max<long long>(ago, 0)) + " s ago" +
                   (pinned ? "  id " + pinned->substr(0, 7) : "") +
                   (record ? "  score " + std::to_string(record->score()) : "") +
-                  (node_.reputation().banned(key) ? "  banned" : ""));
+                  (is_banned(node_.reputation(), node_.pins(), e.id) ? "  banned" : ""));
     }
 }
 
@@ -465,12 +465,13 @@ void Console::ban(const std::string& arg, const std::string& seconds_text) {
     if (!peer) return;
     long long seconds = 24 * 3600;
     if (!seconds_text.empty()) {
-        auto s = parse_port(seconds_text);  // digits only, no sign
-        if (!s) {
-            out_.line("Invalid ban time '" + seconds_text + "': seconds from 1 to 65535 are expected.");
+        const bool digits = seconds_text.size() <= 6 &&
+                            seconds_text.find_first_not_of("0123456789") == std::string::npos;
+        seconds = digits ? std::stoll(seconds_text) : 0;
+        if (seconds < 1 || seconds > 24 * 3600) {
+            out_.line("Invalid ban time '" + seconds_text + "': seconds from 1 to 86400 are expected.");
             return;
         }
-        seconds = *s;
     }
     node_.reputation().ban(reputation_key(node_.pins(), *peer), std::chrono::seconds(seconds));
     node_.disconnect(*peer);

@@ -92,11 +92,15 @@ Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits
         return result;
     }
     if (wants_tls(tls, answer.hello.capabilities)) {
-        if (!socket.start_tls(*tls, TlsLayer::Role::client, tls_handshake_timeout, result.error)) return result;
+        if (!socket.start_tls(*tls, TlsLayer::Role::client, tls_handshake_timeout, result.error, limits.cancel))
+            return result;
         result.node_id = socket.tls()->peer_id();
         trace_note(socket, Trace::Dir::received, socket.tls()->description() + ", node id " + result.node_id);
     }
-    if (secret && !prove_secret(socket, *secret, limits, result.error)) return result;
+    if (secret && !prove_secret(socket, *secret, limits, result.error)) {
+        result.node_id.clear();  // unproven: nothing of it may be kept (no pin)
+        return result;
+    }
     result.kind = Handshake::Kind::ours;
     result.peer = std::move(answer.hello);
     return result;

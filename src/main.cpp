@@ -153,7 +153,10 @@ int run(int argc, char* argv[]) {
     if (vm.count("secret")) {
         std::string error;
         config.secret = p2p::NetworkSecret::load(vm["secret"].as<std::string>(), error);
-        if (!config.secret) return fail(error);
+        if (!config.secret) {  // as a loose identity key: the file, not the command line, is wrong
+            std::cerr << "p2p-node: cannot use the network secret: " << error << '\n';
+            return 1;
+        }
     }
     {
         auto dash = scan_range.find('-');

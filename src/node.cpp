@@ -104,14 +104,14 @@ void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     ext.pins = &pins_;
     ext.secret = config_.secret.get();
     ext.reputation = &reputation_;
-    if (config_.secret) {
-        ext.slots = &handshake_slots_;
-        handshake_slots_.enter(shared);  // may evict the oldest unproven connection
-    }
+    if (config_.secret) ext.slots = &handshake_slots_;
     auto session = std::make_shared<Session>(shared, peer_port, *index_, output_, config_.session, exit_, ext);
     const auto admit = sessions_.start(shared, [session] { session->run(); });
-    if (admit == SessionRegistry::Admit::started) return;  // it prints its own first line
-    if (config_.secret) handshake_slots_.leave(shared.get());
+    if (admit == SessionRegistry::Admit::started) {
+        // Only an admitted connection takes a slot, evicting the oldest unproven one if need be.
+        if (config_.secret) handshake_slots_.enter(shared);
+        return;  // it prints its own first line
+    }
     if (admit == SessionRegistry::Admit::stopping) return;
     output_.server_line(admit == SessionRegistry::Admit::full
         ? "Too many peers; refused peer " + std::to_string(peer_port) + "."
@@ -256,8 +256,9 @@ std::optional<DownloadOutcome> Node::request(const PeerId& peer, const std::stri
 }
 
 std::optional<std::string> Node::ban_refusal(const PeerId& peer) const {
-    const std::string key = reputation_key(pins_, peer);
-    auto until = reputation_.banned(key);
+    auto until = reputation_.banned(reputation_key(pins_, peer));
+    if (auto by_address = reputation_.banned(peer.to_string()); by_address && (!until || *by_address > *until))
+        until = by_address;  // banned by address before it was pinned
     if (!until) return std::nullopt;
     const auto left = std::chrono::duration_cast<std::chrono::seconds>(*until - Reputation::Clock::now()).count();
     return "it is banned for " + std::to_string(std::max<long long>(left, 1)) + " s more ('unban " +

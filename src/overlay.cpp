@@ -152,7 +152,7 @@ OverlayLink* Overlay::link_to_locked(const PeerId& peer, bool chosen) {
     if (!new_links_.take(config_.new_link_rate)) return nullptr;
     if (it != links_.end()) links_.erase(it);
     auto link = std::make_unique<OverlayLink>(peer, self_, gossip_locked(), config_.connect_timeout,
-                                              trace_, tls_, pins_, secret_);
+                                              trace_, tls_, pins_, secret_, reputation_);
     try {
         link->start();
     } catch (const std::exception&) {  // no thread: no link, the next tick tries again
@@ -261,7 +261,7 @@ void Overlay::on_hit(const PeerId& from, const ov::Hit& h) {
     }
     auto s = searches_.find(h.qid);
     if (s == searches_.end()) return;  // our search has ended
-    if (reputation_ && pins_ && reputation_->banned(reputation_key(*pins_, h.holder))) return;  // banned
+    if (reputation_ && pins_ && is_banned(*reputation_, *pins_, h.holder)) return;  // banned
     ++s->second.hit_messages;
     if (s->second.holders.size() < config_.max_holders && s->second.holders.emplace(h.holder, h.hops).second) {
         s->second.fresh.emplace_back(h.holder, h.hops);

@@ -10,8 +10,8 @@ namespace p2p {
 OverlayLink::OverlayLink(PeerId to, PeerId self, std::string greeting,
                          std::chrono::milliseconds connect_timeout, const Trace* trace,
                          const TlsContext* tls, Pins* pins, const NetworkSecret* secret,
-                         std::size_t queue_cap)
-    : to_(std::move(to)), self_(std::move(self)), connect_timeout_(connect_timeout), trace_(trace), tls_(tls), pins_(pins), secret_(secret),
+                         const Reputation* reputation, std::size_t queue_cap)
+    : to_(std::move(to)), self_(std::move(self)), connect_timeout_(connect_timeout), trace_(trace), tls_(tls), pins_(pins), secret_(secret), reputation_(reputation),
       queue_cap_(queue_cap) {
     queue_.push_back(std::move(greeting));
 }
@@ -59,8 +59,10 @@ bool OverlayLink::open(Socket& socket) {
     // Only our nodes get past the handshake; a lab peer or a busy node is no overlay
     // neighbour, and never sees a byte it does not understand.
     const Handshake shake = handshake(socket, self_, {connect_timeout_ * 3, &stopping_}, tls_, secret_);
+    if (shake.kind != Handshake::Kind::ours || !has_capability(shake.peer->capabilities, overlay::capability))
+        return false;
     if (pins_ && pin_refusal(*pins_, to_, shake.node_id)) return false;  // not the node pinned there
-    return shake.kind == Handshake::Kind::ours && has_capability(shake.peer->capabilities, overlay::capability);
+    return !(pins_ && reputation_ && is_banned(*reputation_, *pins_, to_));
 }
 
 void OverlayLink::run() noexcept {

@@ -25,14 +25,16 @@ bool Pins::load(std::string& error) {
     return true;
 }
 
-Pins::Verdict Pins::check(const PeerId& peer, const std::string& node_id, std::string* pinned) {
+Pins::Verdict Pins::check(const PeerId& peer, const std::string& node_id, std::string* pinned, bool may_pin) {
     boost::lock_guard<boost::mutex> lock(mutex_);
     auto it = pins_.find(peer);
     if (it != pins_.end() && pinned) *pinned = it->second;
     if (node_id.empty()) return it == pins_.end() ? Verdict::plain : Verdict::downgrade;
     if (it == pins_.end()) {
-        pins_[peer] = node_id;
-        save_locked();
+        if (may_pin) {
+            pins_[peer] = node_id;
+            save_locked();
+        }
         return Verdict::pinned_now;
     }
     return it->second == node_id ? Verdict::same : Verdict::changed;
@@ -57,9 +59,10 @@ std::string Pins::save_error() const {
     return save_error_;
 }
 
-std::optional<std::string> pin_refusal(Pins& pins, const PeerId& peer, const std::string& node_id) {
+std::optional<std::string> pin_refusal(Pins& pins, const PeerId& peer, const std::string& node_id,
+                                       bool may_pin) {
     std::string before;
-    switch (pins.check(peer, node_id, &before)) {
+    switch (pins.check(peer, node_id, &before, may_pin)) {
     case Pins::Verdict::changed:
         return "it proved node id " + node_id + ", but " + before + " is pinned for " + peer.to_string() +
                " (a new key, or another node at that address: 'unpin " + peer.to_string() + "' accepts it)";

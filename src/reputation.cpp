@@ -33,6 +33,10 @@ std::string reputation_key(const Pins& pins, const PeerId& peer) {
     return id ? *id : peer.to_string();
 }
 
+bool is_banned(const Reputation& reputation, const Pins& pins, const PeerId& peer) {
+    return reputation.banned(reputation_key(pins, peer)) || reputation.banned(peer.to_string());
+}
+
 bool Reputation::load(std::string& error) {
     std::vector<std::string> lines;
     if (file_.empty() || !read_lines(file_, lines, error)) return file_.empty();
@@ -74,8 +78,7 @@ void Reputation::record(const std::string& key, Event event, std::uint64_t bytes
 
 void Reputation::ban(const std::string& key, std::chrono::seconds length, Clock::time_point now) {
     boost::lock_guard<boost::mutex> lock(mutex_);
-    Record& r = records_[key];
-    ++r.bans;
+    Record& r = records_[key];  // by hand: not counted as a repeat of bad data
     r.banned_until = now + length;
     save_locked();
 }

@@ -170,9 +170,15 @@ bool Session::dispatch_overlay(const std::string& message) {
         return false;
     }
     if (wants_tls(tls_, hello_.capabilities)) {
-        // Both listed tls/1: from the next byte on, TLS (the peer is the client).
+        // Both listed tls/1: from the next byte on, TLS (the peer is the client). Plain bytes
+        // already behind the HELLO would be taken as if they came inside TLS (the STARTTLS
+        // injection of CVE-2011-0411): an honest peer sends none, so refuse.
+        if (reader_.has_partial()) {
+            output_.server_line("Peer " + name_ + " sent bytes after its HELLO before TLS; connection closed.");
+            return false;
+        }
         std::string error;
-        if (!socket_->start_tls(*tls_, TlsLayer::Role::server, tls_handshake_timeout, error)) {
+        if (!socket_->start_tls(*tls_, TlsLayer::Role::server, tls_handshake_timeout, error, &exit_event_)) {
             output_.server_line("TLS with peer " + name_ + " failed: " + error + "; connection closed.");
             return false;
         }
@@ -188,12 +194,15 @@ bool Session::accept_peer() {
     // The id its HELLO claims must be the node pinned for it, and a node pinned over TLS may
     // not come back in plain bytes.
     if (hello_.id && pins_) {
-        if (auto refusal = pin_refusal(*pins_, *hello_.id, node_id_)) {
+        // Only checked here: a peer proves it listens at an address only when we dial it, so
+        // only our own connections pin.
+        if (auto refusal = pin_refusal(*pins_, *hello_.id, node_id_, false)) {
             output_.server_line("Peer " + name_ + " refused: " + *refusal + "; connection closed.");
             return false;
         }
     }
-    if (hello_.id && pins_ && reputation_ && reputation_->banned(reputation_key(*pins_, *hello_.id))) {
+    if (reputation_ && ((!node_id_.empty() && reputation_->banned(node_id_)) ||
+                        (hello_.id && pins_ && is_banned(*reputation_, *pins_, *hello_.id)))) {
         output_.server_line("Peer " + name_ + " is banned; connection closed.");
         return false;
     }

@@ -201,8 +201,8 @@ void Socket::close() {
 }
 
 bool Socket::start_tls(const TlsContext& context, TlsLayer::Role role, std::chrono::milliseconds timeout,
-                       std::string& error) {
-    tls_ = TlsLayer::start(context, fd_, role, timeout, error);
+                       std::string& error, const std::atomic<bool>* cancel) {
+    tls_ = TlsLayer::start(context, fd_, role, timeout, error, cancel);
     return tls_ != nullptr;
 }
 

@@ -5,6 +5,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -20,14 +22,6 @@ namespace {
 // the node id (the certificate's hash) and the pins decide. A peer must present one, though.
 int accept_any_certificate(int, X509_STORE_CTX*) { return 1; }
 
-void set_timeouts(int fd, std::chrono::milliseconds timeout) {
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
 std::string last_ssl_error() {
     const unsigned long e = ERR_get_error();
     ERR_clear_error();
@@ -37,13 +31,59 @@ std::string last_ssl_error() {
     return text;
 }
 
-// A blocking call that failed: what the Socket's callers know (timed out, closed, an error).
+// After the handshake: a read waits on poll() first, but a peer that sends half a TLS record
+// and stops must not hold the thread; the send timeout stays the caller's.
+void set_receive_timeout(int fd, std::chrono::milliseconds timeout) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+void set_nonblocking(int fd, bool on) {
+    const int flags = ::fcntl(fd, F_GETFL, 0);
+    ::fcntl(fd, F_SETFL, on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK));
+}
+
+// The handshake on a non-blocking descriptor, in 100 ms slices against one deadline.
+bool run_handshake(SSL* ssl, int fd, std::chrono::milliseconds timeout, const std::atomic<bool>* cancel,
+                   std::string& error) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        errno = 0;
+        const int r = SSL_do_handshake(ssl);
+        if (r == 1) return true;
+        const int e = SSL_get_error(ssl, r);
+        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+            error = "TLS handshake failed: " + last_ssl_error();
+            return false;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            error = "TLS handshake timed out";
+            return false;
+        }
+        if (cancel && cancel->load()) {
+            error = "TLS handshake interrupted";
+            return false;
+        }
+        pollfd p{fd, static_cast<short>(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
+        ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 100)));
+    }
+}
+
+
+// A blocking call that failed: what the Socket's callers know (timed out, closed, an error). On a
+// blocking socket with SO_RCVTIMEO/SO_SNDTIMEO, OpenSSL's socket BIO reports a timeout as
+// WANT_READ/WANT_WRITE with errno EAGAIN.
 std::error_code error_of(SSL* ssl, int ret) {
+    const int saved = errno;
     const int e = SSL_get_error(ssl, ret);
     ERR_clear_error();
-    if (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK))
+    if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_SYSCALL) &&
+        (saved == EAGAIN || saved == EWOULDBLOCK))
         return std::make_error_code(std::errc::timed_out);
-    if (e == SSL_ERROR_SYSCALL && errno != 0) return std::error_code(errno, std::generic_category());
+    if (e == SSL_ERROR_SYSCALL && saved != 0) return std::error_code(saved, std::generic_category());
     return std::make_error_code(std::errc::connection_aborted);
 }
 
@@ -69,19 +109,20 @@ TlsContext::TlsContext(const Identity& identity) {
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 
 std::unique_ptr<TlsLayer> TlsLayer::start(const TlsContext& context, int fd, Role role,
-                                          std::chrono::milliseconds timeout, std::string& error) {
+                                          std::chrono::milliseconds timeout, std::string& error,
+                                          const std::atomic<bool>* cancel) {
     SSL* ssl = SSL_new(context.native());
     if (!ssl || SSL_set_fd(ssl, fd) != 1) {
         SSL_free(ssl);
         error = "cannot start TLS: " + last_ssl_error();
         return nullptr;
     }
-    set_timeouts(fd, timeout);
-    errno = 0;
-    const int r = role == Role::client ? SSL_connect(ssl) : SSL_accept(ssl);
-    if (r != 1) {
-        const bool timed_out = SSL_get_error(ssl, r) == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK);
-        error = timed_out ? "TLS handshake timed out" : "TLS handshake failed: " + last_ssl_error();
+    if (role == Role::client) SSL_set_connect_state(ssl);
+    else SSL_set_accept_state(ssl);
+    set_nonblocking(fd, true);
+    const bool done = run_handshake(ssl, fd, timeout, cancel, error);
+    set_nonblocking(fd, false);
+    if (!done) {
         SSL_free(ssl);
         return nullptr;
     }
@@ -93,17 +134,18 @@ std::unique_ptr<TlsLayer> TlsLayer::start(const TlsContext& context, int fd, Rol
         error = "the peer presented no usable certificate";
         return nullptr;
     }
-    // From here reads and writes are bounded as the Socket's callers expect: a read waits on
-    // poll() first, but a peer that sends half a TLS record and stops must not hold the thread.
-    set_timeouts(fd, std::chrono::seconds(30));
+    set_receive_timeout(fd, std::chrono::seconds(30));
     return std::unique_ptr<TlsLayer>(new TlsLayer(ssl, std::move(id)));
 }
 
 TlsLayer::~TlsLayer() { SSL_free(ssl_); }
 
 std::size_t TlsLayer::read_some(char* buf, std::size_t len, std::error_code& ec) {
-    errno = 0;
-    const int n = SSL_read(ssl_, buf, static_cast<int>(std::min<std::size_t>(len, 1 << 30)));
+    int n;
+    do {  // a signal (SIGINT has no SA_RESTART) is no reason to end the connection
+        errno = 0;
+        n = SSL_read(ssl_, buf, static_cast<int>(std::min<std::size_t>(len, 1 << 30)));
+    } while (n <= 0 && errno == EINTR && SSL_get_error(ssl_, n) != SSL_ERROR_ZERO_RETURN);
     if (n > 0) {
         ec.clear();
         return static_cast<std::size_t>(n);
@@ -122,6 +164,7 @@ void TlsLayer::write_all(const char* data, std::size_t len, std::error_code& ec)
     while (len > 0) {
         errno = 0;
         const int n = SSL_write(ssl_, data, static_cast<int>(std::min<std::size_t>(len, 1 << 20)));
+        if (n <= 0 && errno == EINTR) continue;
         if (n <= 0) {
             ec = error_of(ssl_, n);
             return;

@@ -348,7 +348,7 @@ BOOST_AUTO_TEST_CASE(wrong_arguments_print_the_usage_line) {
         {"sf", "Usage: sf <filename>\n"},
         {"sf a b", "Usage: sf <filename>\n"},
         {"request", "Usage: request <filename> <peer_id>\n"},
-        {"request SkyPalace.jpg", "Usage: request <filename> <peer_id>\n"},
+        {"request -f SkyPalace.jpg", "Usage: request <filename> <peer_id>\n"},
         {"request a b c", "Usage: request <filename> <peer_id>\n"},
         {"request -f a", "Usage: request <filename> <peer_id>\n"},
     };

@@ -8,6 +8,7 @@
 #include "p2p/peer_id.hpp"
 #include "p2p/network_secret.hpp"
 #include "p2p/pins.hpp"
+#include "p2p/reputation.hpp"
 #include "p2p/socket.hpp"
 #include "p2p/trace.hpp"
 
@@ -32,7 +33,8 @@ public:
     /// be null.
     OverlayLink(PeerId to, PeerId self, std::string greeting, std::chrono::milliseconds connect_timeout,
                 const Trace* trace = nullptr, const TlsContext* tls = nullptr, Pins* pins = nullptr,
-                const NetworkSecret* secret = nullptr, std::size_t queue_cap = 256);
+                const NetworkSecret* secret = nullptr, const Reputation* reputation = nullptr,
+                std::size_t queue_cap = 256);
     ~OverlayLink();
     OverlayLink(const OverlayLink&) = delete;
     OverlayLink& operator=(const OverlayLink&) = delete;
@@ -64,6 +66,7 @@ private:
     const TlsContext* const tls_;
     Pins* const pins_;
     const NetworkSecret* const secret_;
+    const Reputation* const reputation_;
     const std::size_t queue_cap_;
     std::atomic<State> state_{State::connecting};
     std::atomic<bool> stopping_{false};

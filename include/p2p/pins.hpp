@@ -31,7 +31,9 @@ public:
     };
     /// What a handshake with `peer` showed: the node id its certificate proved, or empty when it
     /// spoke plain bytes. `pinned` receives the id pinned before, if any.
-    Verdict check(const PeerId& peer, const std::string& node_id, std::string* pinned = nullptr);
+    /// `may_pin` false: a first id is not kept (pinned_now is still returned).
+    Verdict check(const PeerId& peer, const std::string& node_id, std::string* pinned = nullptr,
+                  bool may_pin = true);
     /// Forgets the pin of `peer`; false if there was none.
     bool unpin(const PeerId& peer);
     std::optional<std::string> pinned(const PeerId& peer) const;
@@ -52,6 +54,7 @@ private:
 
 /// Checks a handshake's outcome against the pins (pinning it when new): why the connection
 /// must be refused, or nothing when it may go on.
-std::optional<std::string> pin_refusal(Pins& pins, const PeerId& peer, const std::string& node_id);
+std::optional<std::string> pin_refusal(Pins& pins, const PeerId& peer, const std::string& node_id,
+                                       bool may_pin = true);
 
 }  // namespace p2p

@@ -66,5 +66,7 @@ class Pins;
 struct PeerId;
 /// Whom `peer` is, for the reputation: the node id pinned for it, else its host:port.
 std::string reputation_key(const Pins& pins, const PeerId& peer);
+/// Banned under its pinned node id or under its host:port (a ban made before it was pinned).
+bool is_banned(const Reputation& reputation, const Pins& pins, const PeerId& peer);
 
 }  // namespace p2p

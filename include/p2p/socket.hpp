@@ -81,7 +81,7 @@ public:
     /// on read_some, write_all and wait_readable go through it. False, with `error`, on failure
     /// (the connection is then unusable).
     bool start_tls(const TlsContext& context, TlsLayer::Role role, std::chrono::milliseconds timeout,
-                   std::string& error);
+                   std::string& error, const std::atomic<bool>* cancel = nullptr);
     /// The TLS layer, or null on a plain connection.
     const TlsLayer* tls() const { return tls_.get(); }
 

@@ -8,6 +8,7 @@
 // OpenSSL sees as the end of the connection.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -38,10 +39,12 @@ private:
 class TlsLayer {
 public:
     enum class Role { client, server };
-    /// Runs the TLS handshake on the connected descriptor `fd`, bounded by `timeout` (a peer
-    /// silent during it cannot hold the thread longer). Null, with `error`, on failure.
+    /// Runs the TLS handshake on the connected descriptor `fd` within `timeout` in all (a peer
+    /// that trickles bytes cannot stretch it), or until `cancel` is set (checked every 100 ms).
+    /// Null, with `error`, on failure.
     static std::unique_ptr<TlsLayer> start(const TlsContext& context, int fd, Role role,
-                                           std::chrono::milliseconds timeout, std::string& error);
+                                           std::chrono::milliseconds timeout, std::string& error,
+                                           const std::atomic<bool>* cancel = nullptr);
     ~TlsLayer();
     TlsLayer(const TlsLayer&) = delete;
     TlsLayer& operator=(const TlsLayer&) = delete;
