@@ -1,6 +1,7 @@
 #include "p2p/network_secret.hpp"
 
 #include "p2p/atomic_file.hpp"
+#include "p2p/hex.hpp"
 #include "p2p/tls.hpp"
 
 #include <boost/filesystem/operations.hpp>
@@ -22,32 +23,6 @@ namespace {
 
 constexpr std::size_t key_size = 32;
 constexpr const char* exporter_label = "EXPORTER-p2p-node network secret";
-
-std::string to_hex(const unsigned char* data, std::size_t size) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < size; ++i) {
-        out += digits[data[i] >> 4];
-        out += digits[data[i] & 15];
-    }
-    return out;
-}
-
-std::optional<std::string> from_hex(std::string_view hex) {
-    if (hex.size() % 2) return std::nullopt;
-    std::string out;
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-        int v = 0;
-        for (char c : hex.substr(i, 2)) {
-            v <<= 4;
-            if (c >= '0' && c <= '9') v |= c - '0';
-            else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-            else return std::nullopt;
-        }
-        out += static_cast<char>(v);
-    }
-    return out;
-}
 
 }  // namespace
 

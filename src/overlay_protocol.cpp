@@ -1,6 +1,7 @@
 #include "p2p/overlay_protocol.hpp"
 
 #include "p2p/file_index.hpp"
+#include "p2p/hex.hpp"
 
 #include <openssl/rand.h>
 
@@ -153,13 +154,7 @@ std::optional<Query> next_hop(const Query& q) {
 std::string new_qid() {
     unsigned char bytes[qid_size / 2];
     if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes for a query id");
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : bytes) {
-        out += hex[b >> 4];
-        out += hex[b & 15];
-    }
-    return out;
+    return to_hex(bytes, sizeof bytes);
 }
 
 }  // namespace p2p::overlay

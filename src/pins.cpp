@@ -4,9 +4,6 @@
 
 #include <boost/thread/lock_guard.hpp>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <sstream>
 
 namespace p2p {

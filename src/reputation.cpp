@@ -6,9 +6,6 @@
 #include <boost/thread/lock_guard.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <sstream>
 
 namespace p2p {

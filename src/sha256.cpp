@@ -1,5 +1,7 @@
 #include "p2p/sha256.hpp"
 
+#include "p2p/hex.hpp"
+
 #include <openssl/evp.h>
 
 #include <cerrno>
@@ -27,13 +29,7 @@ std::string Sha256::hex_digest() {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(impl_->ctx, md, &len);
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 15];
-    }
-    return out;
+    return to_hex(md, len);
 }
 
 bool Sha256::update_from_fd(int fd, std::uint64_t offset, std::uint64_t length,

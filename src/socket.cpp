@@ -226,7 +226,7 @@ std::string Socket::host_of(const sockaddr_storage& addr) {
         ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6&>(addr).sin6_addr)
         : static_cast<const void*>(&reinterpret_cast<const sockaddr_in&>(addr).sin_addr);
     if (!::inet_ntop(addr.ss_family, raw, text, sizeof text)) return {};
-    std::string canonical, ignored;
+    std::string ignored;
     auto host = parse_host(text, ignored);  // one spelling per host, as PeerId has it
     return host ? *host : std::string(text);
 }

@@ -8,6 +8,8 @@
 //   accepting side  <- "PROOF <64 hex>\n"   (label "server"), only once the first one checked
 #pragma once
 
+#include "p2p/tls.hpp"
+
 #include <boost/filesystem/path.hpp>
 
 #include <memory>
@@ -17,11 +19,9 @@
 
 namespace p2p {
 
-class TlsLayer;
-
 class NetworkSecret {
 public:
-    enum class Role { client, server };
+    using Role = TlsLayer::Role;  ///< the connecting side proves first, as the TLS client
     /// The capability our HELLO lists when a secret is set: a node without one is told apart
     /// before any proof is attempted.
     static constexpr std::string_view capability = "secret/1";
