@@ -344,8 +344,7 @@ void Console::list_known_peers() {
         const auto ago = std::chrono::duration_cast<std::chrono::seconds>(now - e.last_seen).count();
         const bool neighbour = node_.overlay() && node_.overlay()->is_neighbour(e.id);
         const auto pinned = node_.pins().pinned(e.id);
-        const std::string key = reputation_key(node_.pins(), e.id);
-        const auto record = node_.reputation().find(key);
+        const auto record = node_.reputation().find(pinned ? *pinned : e.id.to_string());
         out_.line(e.id.to_string() + (node_.is_connected(e.id) ? "  connected" : "  -") +
                   (neighbour ? "  neighbour" : "  -") +
                   "  last seen " + std::to_string(std::max<long long>(ago, 0)) + " s ago" +
@@ -579,7 +578,7 @@ bool Console::request(const std::string& name, const std::string& peer_arg, bool
     case K::write_failed: out_.line("Could not save " + name + ": " + r->detail + "; nothing saved."); break;
     case K::corrupt: {
         out_.line(name + " from " + id + " failed the SHA-256 check; the data was discarded.");
-        if (auto until = node_.reputation().banned(reputation_key(node_.pins(), *peer))) {
+        if (auto until = banned_until(node_.reputation(), node_.pins(), *peer)) {
             const auto left = std::chrono::duration_cast<std::chrono::seconds>(*until - Reputation::Clock::now());
             out_.line("Peer " + id + " is banned for " + std::to_string(left.count()) + " s (bad data).");
         }

@@ -256,9 +256,7 @@ std::optional<DownloadOutcome> Node::request(const PeerId& peer, const std::stri
 }
 
 std::optional<std::string> Node::ban_refusal(const PeerId& peer) const {
-    auto until = reputation_.banned(reputation_key(pins_, peer));
-    if (auto by_address = reputation_.banned(peer.to_string()); by_address && (!until || *by_address > *until))
-        until = by_address;  // banned by address before it was pinned
+    const auto until = banned_until(reputation_, pins_, peer);
     if (!until) return std::nullopt;
     const auto left = std::chrono::duration_cast<std::chrono::seconds>(*until - Reputation::Clock::now()).count();
     return "it is banned for " + std::to_string(std::max<long long>(left, 1)) + " s more ('unban " +

@@ -30,8 +30,11 @@ std::string reputation_key(const Pins& pins, const PeerId& peer) {
     return id ? *id : peer.to_string();
 }
 
-bool is_banned(const Reputation& reputation, const Pins& pins, const PeerId& peer) {
-    return reputation.banned(reputation_key(pins, peer)) || reputation.banned(peer.to_string());
+std::optional<Reputation::Clock::time_point> banned_until(const Reputation& reputation, const Pins& pins,
+                                                          const PeerId& peer) {
+    auto until = reputation.banned(reputation_key(pins, peer));
+    auto by_address = reputation.banned(peer.to_string());
+    return by_address && (!until || *by_address > *until) ? by_address : until;
 }
 
 bool Reputation::load(std::string& error) {

@@ -106,20 +106,20 @@ bool Session::dispatch(const std::string& message) {
         }
     }
     if (overlay_ && overlay::is_overlay_message(message)) return dispatch_overlay(message);
-    const std::string& id = name_;
+
     std::error_code ec;
     if (probe) {
         // Every connect from one of our nodes starts with this probe: answer it quietly.
         return send(handle_request(*parsed.request, index_).header);
     }
-    output_.server_line("Received message from " + id + ": " + pr::render_bytes(message));
+    output_.server_line("Received message from " + name_ + ": " + pr::render_bytes(message));
     if (!parsed.request) {
         output_.server_line("Unknown message.");
         return send(pr::format_error_answer(parsed.error));
     }
     Reply reply = handle_request(*parsed.request, index_, &exit_event_);
     if (reply.abandoned) return false;  // closed without an answer; nothing to log at shutdown
-    output_.server_line("Response to peer " + id + ":  " + pr::escape_control(reply.log));
+    output_.server_line("Response to peer " + name_ + ":  " + pr::escape_control(reply.log));
     socket_->write_all(reply.header, ec);
     if (!ec) trace(*socket_, Trace::Dir::sent, reply.header);
     if (!ec && reply.body) {
@@ -128,7 +128,7 @@ bool Session::dispatch(const std::string& message) {
                             std::to_string(reply.body->size() - reply.body_offset) + " bytes");
     }
     if (ec && !exit_event_.load())
-        output_.server_line("Sending to peer " + id + " failed: " + ec.message() + "; connection closed.");
+        output_.server_line("Sending to peer " + name_ + " failed: " + ec.message() + "; connection closed.");
     return !ec;
 }
 
@@ -141,23 +141,22 @@ bool Session::send(const std::string& bytes) {
 
 bool Session::dispatch_overlay(const std::string& message) {
     const auto m = overlay::parse(message);
-    if (m.kind != overlay::Message::Kind::hello) {
-        if (overlay_->on_message(link_, message)) return true;
+    const bool hello = m.kind == overlay::Message::Kind::hello;
+    // A HELLO is the handshake's accepting half (answered with ours below); the rest is the
+    // overlay's.
+    if (hello ? !accept_hello(m.hello, socket_->remote_host(), overlay_->self(), hello_)
+              : !overlay_->on_message(link_, message)) {
         output_.server_line("Peer " + name_ + " sent an invalid or unwanted overlay message; connection closed.");
         return false;
     }
-    // The handshake's accepting half: answer with our HELLO; from now on the peer goes by its
-    // listening id.
-    if (!accept_hello(m.hello, socket_->remote_host(), overlay_->self(), hello_)) {
-        output_.server_line("Peer " + name_ + " sent an invalid or unwanted overlay message; connection closed.");
-        return false;
-    }
+    if (!hello) return true;
+    // From now on the peer goes by its listening id.
     const std::string caps = pr::escape_control(hello_.capabilities);
     if (hello_.id) {
         output_.server_line("Peer " + name_ + " is node " + hello_.id->to_string() + " (" + caps + ").");
         name_ = hello_.id->to_string();
         link_.from = hello_.id;
-        if (socket_->trace_tag().trace) socket_->set_trace(socket_->trace_tag().trace, name_);
+        socket_->rename_trace_peer(name_);
     } else {
         output_.server_line("Peer " + name_ + " is one of our nodes (" + caps + "), but its HELLO names "
                             "another host than " + socket_->remote_host() + "; its id is not taken.");

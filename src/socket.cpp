@@ -57,6 +57,13 @@ void set_nonblocking(int fd, bool on) {
     ::fcntl(fd, F_SETFL, on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK));
 }
 
+void set_timeout(int fd, int option, std::chrono::milliseconds timeout) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+    ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
+}
+
 }  // namespace
 
 Socket& Socket::operator=(Socket&& other) noexcept {
@@ -181,12 +188,9 @@ void Socket::write_all(const char* data, std::size_t len, std::error_code& ec) {
     ec.clear();
 }
 
-void Socket::set_send_timeout(std::chrono::milliseconds timeout) {
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
+void Socket::set_send_timeout(std::chrono::milliseconds timeout) { set_timeout(fd_, SO_SNDTIMEO, timeout); }
+
+void Socket::set_receive_timeout(std::chrono::milliseconds timeout) { set_timeout(fd_, SO_RCVTIMEO, timeout); }
 
 void Socket::shutdown() const {
     if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
@@ -203,6 +207,7 @@ void Socket::close() {
 bool Socket::start_tls(const TlsContext& context, TlsLayer::Role role, std::chrono::milliseconds timeout,
                        std::string& error, const std::atomic<bool>* cancel) {
     tls_ = TlsLayer::start(context, fd_, role, timeout, error, cancel);
+    if (tls_) set_receive_timeout(std::chrono::seconds(30));
     return tls_ != nullptr;
 }
 

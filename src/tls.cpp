@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -29,15 +28,6 @@ std::string last_ssl_error() {
     char text[256];
     ERR_error_string_n(e, text, sizeof text);
     return text;
-}
-
-// After the handshake: a read waits on poll() first, but a peer that sends half a TLS record
-// and stops must not hold the thread; the send timeout stays the caller's.
-void set_receive_timeout(int fd, std::chrono::milliseconds timeout) {
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
 
 void set_nonblocking(int fd, bool on) {
@@ -134,7 +124,6 @@ std::unique_ptr<TlsLayer> TlsLayer::start(const TlsContext& context, int fd, Rol
         error = "the peer presented no usable certificate";
         return nullptr;
     }
-    set_receive_timeout(fd, std::chrono::seconds(30));
     return std::unique_ptr<TlsLayer>(new TlsLayer(ssl, std::move(id)));
 }
 

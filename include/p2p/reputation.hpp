@@ -66,7 +66,12 @@ class Pins;
 struct PeerId;
 /// Whom `peer` is, for the reputation: the node id pinned for it, else its host:port.
 std::string reputation_key(const Pins& pins, const PeerId& peer);
-/// Banned under its pinned node id or under its host:port (a ban made before it was pinned).
-bool is_banned(const Reputation& reputation, const Pins& pins, const PeerId& peer);
+/// When `peer`'s ban ends, banned under its pinned node id or under its host:port (a ban made
+/// before it was pinned), whichever lasts longer; nothing if it is not banned.
+std::optional<Reputation::Clock::time_point> banned_until(const Reputation& reputation, const Pins& pins,
+                                                          const PeerId& peer);
+inline bool is_banned(const Reputation& reputation, const Pins& pins, const PeerId& peer) {
+    return banned_until(reputation, pins, peer).has_value();
+}
 
 }  // namespace p2p

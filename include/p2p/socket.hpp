@@ -64,6 +64,8 @@ public:
 
     /// Bounds every blocking send (a peer that stops reading cannot hold a thread forever).
     void set_send_timeout(std::chrono::milliseconds timeout);
+    /// Bounds every blocking receive (TLS: poll() says readable, but a record may be half there).
+    void set_receive_timeout(std::chrono::milliseconds timeout);
     /// Wakes every thread blocked on this socket; safe to call from any thread while it is open.
     void shutdown() const;
     void close();
@@ -78,7 +80,8 @@ public:
     int release() { int fd = fd_; fd_ = -1; return fd; }
 
     /// Puts TLS under this connection (tls.hpp): the handshake now, within `timeout`; from then
-    /// on read_some, write_all and wait_readable go through it. False, with `error`, on failure
+    /// on read_some, write_all and wait_readable go through it, and a read blocked inside a
+    /// half record gives up after 30 s (set_receive_timeout). False, with `error`, on failure
     /// (the connection is then unusable).
     bool start_tls(const TlsContext& context, TlsLayer::Role role, std::chrono::milliseconds timeout,
                    std::string& error, const std::atomic<bool>* cancel = nullptr);
@@ -89,6 +92,8 @@ public:
     /// its messages (stop() on another thread touches the descriptor only).
     void set_trace(const Trace* trace, std::string peer) { tag_ = {trace, std::move(peer)}; }
     const TraceTag& trace_tag() const { return tag_; }
+    /// The peer's name in the trace, once it is known better (a HELLO's id).
+    void rename_trace_peer(std::string peer) { tag_.peer = std::move(peer); }
 
 private:
     static std::string host_of(const sockaddr_storage& addr);
