@@ -16,6 +16,29 @@ bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
+bool is_prefix_of(std::string_view prefix, std::string_view whole) {
+    return prefix.size() <= whole.size() && whole.compare(0, prefix.size(), prefix) == 0;
+}
+
+// "250 f found." / "550 f not found.", unpadded.
+std::string status_text(bool found, std::string_view filename) {
+    return (found ? "250 " : "550 ") + std::string(filename) + (found ? " found." : " not found.");
+}
+
+// The second, third or fourth byte of a UTF-8 character (10xxxxxx).
+bool is_utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// len() of the str Python decodes from these UTF-8 bytes: one per byte that is not a
+// continuation byte (10xxxxxx). The lab decodes requests as UTF-8, so its names are valid UTF-8.
+std::size_t python_length(std::string_view utf8) {
+    std::size_t n = 0;
+    for (char c : utf8)
+        if (!is_utf8_continuation(c)) ++n;
+    return n;
+}
+
+}  // namespace
+
 std::vector<std::string_view> split_words(std::string_view s) {
     std::vector<std::string_view> words;
     std::size_t i = 0;
@@ -48,29 +71,6 @@ bool is_hex64(std::string_view s) {
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
     return true;
 }
-
-bool is_prefix_of(std::string_view prefix, std::string_view whole) {
-    return prefix.size() <= whole.size() && whole.compare(0, prefix.size(), prefix) == 0;
-}
-
-// "250 f found." / "550 f not found.", unpadded.
-std::string status_text(bool found, std::string_view filename) {
-    return (found ? "250 " : "550 ") + std::string(filename) + (found ? " found." : " not found.");
-}
-
-// The second, third or fourth byte of a UTF-8 character (10xxxxxx).
-bool is_utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
-
-// len() of the str Python decodes from these UTF-8 bytes: one per byte that is not a
-// continuation byte (10xxxxxx). The lab decodes requests as UTF-8, so its names are valid UTF-8.
-std::size_t python_length(std::string_view utf8) {
-    std::size_t n = 0;
-    for (char c : utf8)
-        if (!is_utf8_continuation(c)) ++n;
-    return n;
-}
-
-}  // namespace
 
 ParseResult parse_request(std::string_view message) {
     auto words = split_words(message);

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace p2p::protocol {
 
@@ -105,6 +106,13 @@ SearchAnswer parse_search_answer(std::string_view received, std::string_view fil
 /// Meaning of a REQ status field.
 enum class Status { found, not_found, invalid };
 Status parse_status_field(std::string_view field);
+
+/// The message's words, split as Python's bytes.split() does.
+std::vector<std::string_view> split_words(std::string_view s);
+/// A decimal uint64 without sign, spaces or overflow.
+bool parse_u64(std::string_view s, std::uint64_t& out);
+/// 64 lowercase hex characters (a SHA-256).
+bool is_hex64(std::string_view s);
 
 /// Python-style bytes literal (b'SRCH x\n') so logs show exactly what arrived, control bytes too.
 std::string render_bytes(std::string_view bytes);
