@@ -1,6 +1,7 @@
 #include "p2p/console.hpp"
 
 #include "p2p/atomic_file.hpp"
+#include "p2p/byte_units.hpp"
 
 #include "p2p/file_index.hpp"
 #include "p2p/line_editor.hpp"
@@ -38,15 +39,6 @@ std::vector<std::string> split(const std::string& line) {
     return words;
 }
 
-std::string human_bytes(double n) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (n >= 1024 && u < 4) { n /= 1024; ++u; }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", n, units[u]);
-    return buf;
-}
-
 // "[#######.....]  42%  12.3 MiB/s  ETA 0:07" - updated at most ten times a second.
 class ProgressBar {
 public:
@@ -63,7 +55,7 @@ public:
         long eta = rate > 0 ? static_cast<long>((total - done) / rate) : 0;
         char line[160];
         std::snprintf(line, sizeof line, "[%s] %3d%%  %s/s  ETA %ld:%02ld", bar.c_str(), pct,
-                      human_bytes(rate).c_str(), eta / 60, eta % 60);
+                      format_bytes(rate).c_str(), eta / 60, eta % 60);
         out_.progress(line);
     }
 
