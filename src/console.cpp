@@ -6,6 +6,7 @@
 #include "p2p/file_index.hpp"
 #include "p2p/line_editor.hpp"
 #include "p2p/protocol.hpp"
+#include "p2p/rate_limit.hpp"
 #include "p2p/scan_targets.hpp"
 
 #include <algorithm>
@@ -31,6 +32,7 @@ constexpr const char* search_usage = "Usage: search <filename> [ttl]   (ttl 1 to
 // How long `search` waits for hits (Ctrl-C ends it at once).
 constexpr std::chrono::milliseconds search_wait{3000};
 constexpr const char* scan_usage = "Usage: scan [HOSTS[:PORTS]]";
+constexpr const char* limit_usage = "Usage: limit [up|down RATE]  (RATE e.g. 20M, 0 = unlimited)";
 
 std::vector<std::string> split(const std::string& line) {
     std::istringstream in(line);
@@ -96,6 +98,7 @@ const std::vector<std::string>& Console::usage() {
         "request with a file name only searches the overlay and asks the best-scored holder first.",
         "ban, unban: Refuse a peer for a time, or lift that (ban <peer_id> [seconds]; default a day).",
         "topology [file]: The overlay this node knows, as Graphviz DOT.",
+        "limit [up|down <rate>]: Show or set the bandwidth limits, e.g. limit up 20M (0: unlimited).",
     };
     return lines;
 }
@@ -137,7 +140,7 @@ std::vector<std::string> Console::completions(const std::string& before_word, co
     // Every command dispatch() knows.
     static const std::vector<std::string> commands = {
         "connect", "disconnect", "help", "id", "lp", "peers", "unpin", "ban", "unban", "quit", "request", "scan", "search", "sf",
-        "topology"};
+        "topology", "limit"};
     auto starts = [&word](const std::string& s) { return s.compare(0, word.size(), word) == 0; };
     const auto w = split(before_word);
     std::vector<std::string> out;
@@ -261,6 +264,8 @@ bool Console::dispatch(const std::string& line) {
         args == 1 || args == 2 ? flood_search(w[1], args == 2 ? w[2] : "") : out_.line(search_usage);
     } else if (cmd == "topology") {
         args <= 1 ? topology(args == 1 ? w[1] : "") : out_.line("Usage: topology [FILE]");
+    } else if (cmd == "limit") {
+        args == 0 || args == 2 ? limit(args ? w[1] : "", args ? w[2] : "") : out_.line(limit_usage);
     } else if (cmd == "connect") {
         args == 1 ? connect(w[1]) : out_.line(connect_usage);
     } else if (cmd == "disconnect") {
@@ -422,6 +427,28 @@ void Console::topology(const std::string& file) {
         return;
     }
     out_.line("Topology written to " + file + " (render: dot -Tpng " + file + " -o overlay.png).");
+}
+
+void Console::limit(const std::string& direction, const std::string& rate_text) {
+    if (direction.empty()) {
+        out_.line("Upload limit: " + format_rate(node_.upload_limit().rate()) + ".");
+        out_.line("Download limit: " + format_rate(node_.download_limit().rate()) + ".");
+        return;
+    }
+    const bool up = direction == "up";
+    if (!up && direction != "down") {
+        out_.line(limit_usage);
+        return;
+    }
+    std::string why;
+    const auto rate = parse_rate(rate_text, &why);
+    if (!rate) {
+        out_.line("Invalid rate '" + rate_text + "': " + why + ".");
+        out_.line(limit_usage);
+        return;
+    }
+    (up ? node_.upload_limit() : node_.download_limit()).set_rate(*rate);
+    out_.line((up ? "Upload" : "Download") + std::string(" limit set to ") + format_rate(*rate) + ".");
 }
 
 void Console::list_peers() {

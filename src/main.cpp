@@ -3,6 +3,7 @@
 #include "p2p/node.hpp"
 #include "p2p/output.hpp"
 #include "p2p/peer_id.hpp"
+#include "p2p/rate_limit.hpp"
 
 #include <boost/filesystem/operations.hpp>
 #include <boost/program_options.hpp>
@@ -120,6 +121,11 @@ int run(int argc, char* argv[]) {
         ("ban-time", po::value(&ban_time)->default_value(600),
          "seconds a peer that sent data failing its SHA-256 is banned the first time (doubling "
          "with each repeat, at most a day)")
+        ("max-upload-rate", po::value<std::string>()->value_name("RATE"),
+         "files served to all peers together: e.g. 20M (bytes per second, K/M/G = 1024^n); "
+         "0: unlimited (default)")
+        ("max-download-rate", po::value<std::string>()->value_name("RATE"),
+         "all downloads together: e.g. 20M (bytes per second, K/M/G = 1024^n); 0: unlimited (default)")
         ("trace", "print every wire message sent and received: direction, peer, the bytes and "
          "what they mean")
         ("quiet,q", "do not print server-side lines (connections, requests, responses, traces)");
@@ -191,6 +197,15 @@ int run(int argc, char* argv[]) {
         if (!peer) return fail("invalid --bootstrap peer '" + item + "': " + why);
         config.overlay.bootstrap.push_back(*peer);
         at = comma + 1;
+    }
+    for (auto [name, rate] : {std::pair{"max-upload-rate", &config.max_upload_rate},
+                              std::pair{"max-download-rate", &config.max_download_rate}}) {
+        if (!vm.count(name)) continue;
+        const std::string text = vm[name].as<std::string>();
+        std::string why;
+        auto parsed = p2p::parse_rate(text, &why);
+        if (!parsed) return fail("invalid --" + std::string(name) + " '" + text + "': " + why);
+        *rate = *parsed;
     }
     if (idle_seconds < 0 || idle_seconds > 86400 * 365)
         return fail("--idle-timeout must be from 0 to 31536000 seconds");

@@ -105,6 +105,7 @@ void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     ext.secret = config_.secret.get();
     ext.reputation = &reputation_;
     if (config_.secret) ext.slots = &handshake_slots_;
+    ext.upload = &upload_limit_;
     auto session = std::make_shared<Session>(shared, peer_port, *index_, output_, config_.session, exit_, ext);
     const auto admit = sessions_.start(shared, [session] { session->run(); });
     if (admit == SessionRegistry::Admit::started) {

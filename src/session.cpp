@@ -17,7 +17,7 @@ Session::Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const Fi
     : socket_(std::move(socket)), name_(std::to_string(peer_id)), index_(index), output_(output),
       limits_(limits), exit_event_(exit_event), reader_(pr::max_request_size), overlay_(ext.overlay),
       secret_(ext.secret), handshake_deadline_(ext.handshake_deadline), proven_(ext.secret == nullptr),
-      tls_(ext.tls), pins_(ext.pins), reputation_(ext.reputation), slots_(ext.slots) {
+      tls_(ext.tls), pins_(ext.pins), reputation_(ext.reputation), slots_(ext.slots), upload_(ext.upload) {
     if (ext.trace) socket_->set_trace(ext.trace, PeerId{socket_->remote_host(), peer_id}.to_string());
 }
 
@@ -123,7 +123,7 @@ bool Session::dispatch(const std::string& message) {
     socket_->write_all(reply.header, ec);
     if (!ec) trace(*socket_, Trace::Dir::sent, reply.header);
     if (!ec && reply.body) {
-        send_file(*socket_, *reply.body, reply.body_offset, ec);
+        send_file(*socket_, *reply.body, reply.body_offset, ec, upload_, &exit_event_);
         if (!ec) trace_note(*socket_, Trace::Dir::sent, "file data: " +
                             std::to_string(reply.body->size() - reply.body_offset) + " bytes");
     }

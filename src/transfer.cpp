@@ -36,26 +36,33 @@ ReadStatus wait_for_bytes(Socket& socket, const ReadLimits& limits) {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
+// One wait and one recv() of at most `want` bytes (max_grant under a limit), paid for after.
+ReadStatus read_piece(Socket& socket, char* buf, std::size_t want, const ReadLimits& limits, std::size_t& got) {
+    if (auto st = wait_for_bytes(socket, limits); st != ReadStatus::ok) return st;
+    if (limits.rate && limits.rate->rate() != 0) want = std::min(want, RateLimit::max_grant);
+    std::error_code ec;
+    got = socket.read_some(buf, want, ec);
+    if (ec) return ReadStatus::error;
+    if (got == 0) return ReadStatus::closed;
+    // False only on cancel, which the next wait reports: these bytes are delivered still.
+    if (limits.rate) limits.rate->acquire(got, limits.cancel);
+    return ReadStatus::ok;
+}
+
 }  // namespace
 
 ReadStatus read_more(Socket& socket, std::string& into, std::size_t max, const ReadLimits& limits) {
-    if (auto st = wait_for_bytes(socket, limits); st != ReadStatus::ok) return st;
     std::vector<char> buf(max);
-    std::error_code ec;
-    std::size_t n = socket.read_some(buf.data(), buf.size(), ec);
-    if (ec) return ReadStatus::error;
-    if (n == 0) return ReadStatus::closed;
-    into.append(buf.data(), n);
-    return ReadStatus::ok;
+    std::size_t n = 0;
+    const ReadStatus st = read_piece(socket, buf.data(), buf.size(), limits, n);
+    if (st == ReadStatus::ok) into.append(buf.data(), n);
+    return st;
 }
 
 ReadStatus read_exact(Socket& socket, char* buf, std::size_t len, const ReadLimits& limits) {
     while (len > 0) {
-        if (auto st = wait_for_bytes(socket, limits); st != ReadStatus::ok) return st;
-        std::error_code ec;
-        std::size_t n = socket.read_some(buf, len, ec);
-        if (ec) return ReadStatus::error;
-        if (n == 0) return ReadStatus::closed;
+        std::size_t n = 0;
+        if (auto st = read_piece(socket, buf, len, limits, n); st != ReadStatus::ok) return st;
         buf += n;
         len -= n;
     }
@@ -64,15 +71,32 @@ ReadStatus read_exact(Socket& socket, char* buf, std::size_t len, const ReadLimi
 
 namespace {
 
+// The size of the next piece of `left` bytes: up to `most` unlimited; under a limit at most
+// max_grant and paid for first (false: cancelled). The rate is read per piece, so `limit`
+// from the console changes a running transfer.
+bool next_piece(RateLimit* rate, const std::atomic<bool>* cancel, std::uint64_t left, std::size_t most,
+                std::size_t& piece) {
+    piece = static_cast<std::size_t>(std::min<std::uint64_t>(left, most));
+    if (!rate || rate->rate() == 0) return true;
+    piece = std::min(piece, RateLimit::max_grant);
+    return rate->acquire(piece, cancel);
+}
+
 // Over TLS the bytes must pass through user space to be encrypted: read, then write, in
 // 256 KiB pieces (sendfile works on plain connections only).
-void send_file_through(Socket& socket, const OpenFile& file, std::uint64_t from, std::error_code& ec) {
+void send_file_through(Socket& socket, const OpenFile& file, std::uint64_t from, std::error_code& ec,
+                       RateLimit* rate, const std::atomic<bool>* cancel) {
     std::vector<char> buf(256 * 1024);
     std::uint64_t offset = from;
     while (offset < file.size()) {
-        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), file.size() - offset));
-        const ssize_t n = ::pread(file.fd(), buf.data(), want, static_cast<off_t>(offset));
-        if (n < 0 && errno == EINTR) continue;
+        std::size_t want = 0;
+        if (!next_piece(rate, cancel, file.size() - offset, buf.size(), want)) {
+            ec = std::make_error_code(std::errc::operation_canceled);
+            return;
+        }
+        ssize_t n;
+        do n = ::pread(file.fd(), buf.data(), want, static_cast<off_t>(offset));
+        while (n < 0 && errno == EINTR);
         if (n <= 0) {  // a read error, or the file shrank under us: the length cannot be met
             ec = n < 0 ? std::error_code(errno, std::generic_category()) : std::make_error_code(std::errc::io_error);
             return;
@@ -86,24 +110,32 @@ void send_file_through(Socket& socket, const OpenFile& file, std::uint64_t from,
 
 }  // namespace
 
-void send_file(Socket& socket, const OpenFile& file, std::uint64_t from, std::error_code& ec) {
-    if (socket.tls()) return send_file_through(socket, file, from, ec);
+void send_file(Socket& socket, const OpenFile& file, std::uint64_t from, std::error_code& ec,
+               RateLimit* rate, const std::atomic<bool>* cancel) {
+    if (socket.tls()) return send_file_through(socket, file, from, ec, rate, cancel);
     off_t offset = static_cast<off_t>(from);
     std::uint64_t left = file.size() - from;
     while (left > 0) {
-        std::size_t chunk = left > (1u << 30) ? (1u << 30) : static_cast<std::size_t>(left);
-        ssize_t n = ::sendfile(socket.native_handle(), file.fd(), &offset, chunk);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            ec = (errno == EAGAIN) ? std::make_error_code(std::errc::timed_out)
-                                   : std::error_code(errno, std::generic_category());
+        std::size_t chunk = 0;
+        if (!next_piece(rate, cancel, left, 1u << 30, chunk)) {
+            ec = std::make_error_code(std::errc::operation_canceled);
             return;
         }
-        if (n == 0) {  // the file shrank under us: the promised length can no longer be met
-            ec = std::make_error_code(std::errc::io_error);
-            return;
+        while (chunk > 0) {
+            ssize_t n = ::sendfile(socket.native_handle(), file.fd(), &offset, chunk);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                ec = (errno == EAGAIN) ? std::make_error_code(std::errc::timed_out)
+                                       : std::error_code(errno, std::generic_category());
+                return;
+            }
+            if (n == 0) {  // the file shrank under us: the promised length can no longer be met
+                ec = std::make_error_code(std::errc::io_error);
+                return;
+            }
+            chunk -= static_cast<std::size_t>(n);
+            left -= static_cast<std::uint64_t>(n);
         }
-        left -= static_cast<std::uint64_t>(n);
     }
     ec.clear();
 }
@@ -146,16 +178,11 @@ ReceiveResult receive_file(Socket& socket, const ReceiveTarget& t, const ReadLim
             std::min<std::uint64_t>(buf.size(), length - result.received));
         // A disk failure stays the reported cause even if the stream then ends early.
         const bool writing = result.kind == Kind::saved;
-        if (auto st = wait_for_bytes(socket, limits); st != ReadStatus::ok) {
+        std::size_t n = 0;
+        if (auto st = read_piece(socket, buf.data(), want, limits, n); st != ReadStatus::ok) {
             if (writing)
                 result.kind = st == ReadStatus::timeout ? Kind::timeout
                             : st == ReadStatus::interrupted ? Kind::interrupted : Kind::disconnected;
-            break;
-        }
-        std::error_code ec;
-        std::size_t n = socket.read_some(buf.data(), want, ec);
-        if (ec || n == 0) {
-            if (writing) result.kind = Kind::disconnected;
             break;
         }
         result.received += n;

@@ -42,6 +42,7 @@ const std::string usage_block =
     "request with a file name only searches the overlay and asks the best-scored holder first.\n"
     "ban, unban: Refuse a peer for a time, or lift that (ban <peer_id> [seconds]; default a day).\n"
     "topology [file]: The overlay this node knows, as Graphviz DOT.\n"
+    "limit [up|down <rate>]: Show or set the bandwidth limits, e.g. limit up 20M (0: unlimited).\n"
     "\n";
 
 const std::string exit_line = "All sockets closed. Exiting program.\n";
@@ -491,6 +492,52 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ============================================================================================
 BOOST_AUTO_TEST_SUITE(transfer)
+
+// --max-upload-rate paces what a node serves (here over TLS, node to node); `limit` shows and
+// changes the limits while the node runs.
+BOOST_AUTO_TEST_CASE(an_upload_limit_paces_a_download_and_limit_changes_it) {
+    Program a, b({"--max-upload-rate", "1M"});
+    const std::string bp = b.pid();
+    write_file(b / "big.bin", 3 * MiB, 23);
+    BOOST_TEST(b.command("limit") == "Upload limit: 1.0 MiB/s.\nDownload limit: unlimited.\n");
+    BOOST_TEST(a.command("connect " + bp) == connect_lines(b.port()));
+    const auto t0 = Clock::now();
+    BOOST_TEST(a.command("request big.bin " + bp, big_transfer) ==
+               "Request file big.bin from peer " + bp + ":\nbig.bin found on " + bp + ". " +
+                   std::to_string(3 * MiB) + " bytes received.\n" + verified);
+    const double took = seconds_since(t0);
+    // 3 MiB at 1 MiB/s after a 100 ms burst: about 2.9 s; never much faster.
+    BOOST_TEST(took >= 2.0, took << " s");
+    BOOST_TEST(took < 60.0, took << " s");
+    BOOST_TEST(same_bytes(a / "big.bin", b / "big.bin"));
+
+    BOOST_TEST(b.command("limit up 2M") == "Upload limit set to 2.0 MiB/s.\n");
+    BOOST_TEST(b.command("limit down 512K") == "Download limit set to 512.0 KiB/s.\n");
+    BOOST_TEST(b.command("limit") == "Upload limit: 2.0 MiB/s.\nDownload limit: 512.0 KiB/s.\n");
+    BOOST_TEST(b.command("limit down off") == "Download limit set to unlimited.\n");
+    const std::string usage = "Usage: limit [up|down RATE]  (RATE e.g. 20M, 0 = unlimited)\n";
+    BOOST_TEST(b.command("limit up") == usage);
+    BOOST_TEST(b.command("limit sideways 2M") == usage);
+    BOOST_TEST(b.command("limit up -1") == "Invalid rate '-1': a rate cannot be negative.\n" + usage);
+    BOOST_TEST(b.command("limit up 0") == "Upload limit set to unlimited.\n");
+    BOOST_TEST(a.finish() == 0);
+    BOOST_TEST(b.finish() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_rate_option_is_refused) {
+    TempDir dir;
+    for (const char* option : {"--max-upload-rate", "--max-download-rate"}) {
+        BOOST_TEST_CONTEXT(option) {
+            Child c(node_argv(0, dir.path(), {option, "nonsense"}), dir.path());
+            // Bad flags exit 2, as every other (README.md).
+            BOOST_TEST(c.wait_exit() == 2);
+            const std::string out = c.output();
+            BOOST_TEST(out.find("p2p-node: invalid "s + option + " 'nonsense': bytes per second are "
+                                "expected, with an optional K, M or G (1024^n), e.g. 20M\n") == 0u, out);
+            BOOST_TEST(out.find("Node listening") == std::string::npos);
+        }
+    }
+}
 
 BOOST_AUTO_TEST_CASE(sf_and_request_between_programs_with_the_labs_lines) {
     Program a, b, c;

@@ -605,6 +605,55 @@ BOOST_AUTO_TEST_CASE(several_nodes_request_from_one_at_once) {
     }
 }
 
+// Bandwidth limits: one bucket per direction for the whole node (every session shares the
+// upload limit), and a new rate reaches a transfer that is running.
+BOOST_AUTO_TEST_CASE(rate_limits_are_per_node_and_change_running_transfers) {
+    p2p::NodeConfig slow_down;
+    slow_down.max_download_rate = MiB;
+    TestNode a(slow_down), b;
+    write_file(b / "f.bin", 2 * MiB, 9);
+    BOOST_REQUIRE((a->connect(b.id()) == p2p::Node::ConnectResult::connected));
+    auto t0 = Clock::now();
+    auto r = a->request(b.id(), "f.bin", false, {});
+    BOOST_TEST((r && r->kind == K::saved));
+    BOOST_TEST(seconds_since(t0) >= 1.4);  // 2 MiB at 1 MiB/s after a 100 ms burst: about 1.9 s
+
+    // Two requesters of a node limited to 2 MiB/s up share it: 4 MiB take about 1.9 s, not 0.9.
+    p2p::NodeConfig slow_up;
+    slow_up.max_upload_rate = 2 * MiB;
+    TestNode c(slow_up), d, e;
+    write_file(c / "f.bin", 2 * MiB, 10);
+    BOOST_REQUIRE((d->connect(c.id()) == p2p::Node::ConnectResult::connected));
+    BOOST_REQUIRE((e->connect(c.id()) == p2p::Node::ConnectResult::connected));
+    std::vector<K> kinds(2, K::invalid_answer);
+    t0 = Clock::now();
+    std::thread other([&] {
+        if (auto r2 = e->request(c.id(), "f.bin", false, {})) kinds[1] = r2->kind;
+    });
+    if (auto r1 = d->request(c.id(), "f.bin", false, {})) kinds[0] = r1->kind;
+    other.join();
+    BOOST_TEST(seconds_since(t0) >= 1.4);
+    BOOST_TEST((kinds == std::vector<K>{K::saved, K::saved}));
+
+    // 4 MiB at 256 KiB/s would take 16 s; lifted after 300 ms, the rest comes at full speed.
+    a->download_limit().set_rate(256 * 1024);
+    write_file(b / "g.bin", 4 * MiB, 11);
+    std::atomic<bool> lifted{false};
+    std::thread lifter([&] {
+        std::this_thread::sleep_for(300ms);
+        a->download_limit().set_rate(0);
+        lifted = true;
+    });
+    t0 = Clock::now();
+    r = a->request(b.id(), "g.bin", false, {});
+    const double took = seconds_since(t0);
+    lifter.join();
+    BOOST_TEST((r && r->kind == K::saved));
+    BOOST_TEST(lifted.load());
+    BOOST_TEST(took < 12.0, took << " s");
+    BOOST_TEST(same_bytes(a / "g.bin", b / "g.bin"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ============================================================================================

@@ -392,4 +392,49 @@ BOOST_AUTO_TEST_CASE(rehashing_a_kept_prefix_stops_on_cancel_and_keeps_it) {
     BOOST_TEST(!fs::exists(dir / "f.bin"));
 }
 
+// Bandwidth limits: each side alone paces the transfer, and a cancel ends a wait for tokens.
+BOOST_AUTO_TEST_CASE(rate_limits_pace_both_ends) {
+    constexpr std::uint64_t size = 1 << 20, rate = 2 << 20;  // 1 MiB at 2 MiB/s: 0.4 s after the burst
+    for (const bool limit_upload : {true, false}) {
+        BOOST_TEST_CONTEXT((limit_upload ? "upload" : "download") << " limited") {
+            test::TempDir from, to;
+            test::write_file(from / "f.bin", size, 7);
+            FileIndex source(from.path()), index(to.path());
+            auto file = source.open("f.bin");
+            BOOST_REQUIRE(file.has_value());
+            RateLimit limit(rate);
+            auto [tx, rx] = socket_pair();
+            std::error_code ec;
+            std::thread sender([&, &tx = tx] { send_file(tx, *file, 0, ec, limit_upload ? &limit : nullptr); });
+            ReceiveTarget t{index, "f.bin", false, 0, size, {}, false};
+            const auto t0 = std::chrono::steady_clock::now();
+            auto r = receive_file(rx, t, {5000ms, nullptr, limit_upload ? nullptr : &limit}, {});
+            const double took = test::seconds_since(t0);
+            sender.join();
+            BOOST_TEST(!ec);
+            BOOST_TEST((r.kind == ReceiveResult::Kind::saved));
+            BOOST_TEST(test::same_bytes(from / "f.bin", to / "f.bin"));
+            BOOST_TEST(took >= 0.3, took << " s");
+            BOOST_TEST(took < 30.0, took << " s");
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(cancel_ends_a_limited_send) {
+    test::TempDir dir;
+    test::write_file(dir / "f.bin", 1 << 20);
+    FileIndex index(dir.path());
+    auto file = index.open("f.bin");
+    BOOST_REQUIRE(file.has_value());
+    RateLimit limit(1);  // one grant at once, then one byte per second
+    auto [tx, rx] = socket_pair();
+    std::atomic<bool> cancel{false};
+    test::SetLater interrupt(cancel, 200ms);
+    std::error_code ec;
+    const auto t0 = std::chrono::steady_clock::now();
+    send_file(tx, *file, 0, ec, &limit, &cancel);
+    BOOST_TEST(test::seconds_since(t0) < 5.0);
+    BOOST_TEST((ec == std::errc::operation_canceled), ec.message());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -26,7 +26,7 @@ public:
     /// Runs one command line; false when it was `quit`.
     bool execute(const std::string& line);
 
-    /// The eight usage lines of the lab.
+    /// The eight usage lines of the lab, then ours.
     static const std::vector<std::string>& usage();
 
     /// Tab completion: the words starting with `word` that may follow `before_word` (the line
@@ -50,6 +50,8 @@ private:
     void flood_search(const std::string& name, const std::string& ttl_text);
     /// `topology [FILE]`: the overlay as Graphviz DOT, printed or written.
     void topology(const std::string& file);
+    /// `limit`: both bandwidth limits; `limit up|down RATE`: sets one (rate_limit.hpp).
+    void limit(const std::string& direction, const std::string& rate_text);
     void connect(const std::string& arg);
     void disconnect(const std::string& arg);
     void unpin(const std::string& arg);

@@ -16,6 +16,7 @@
 #include "p2p/handshake_slots.hpp"
 #include "p2p/peer_table.hpp"
 #include "p2p/pins.hpp"
+#include "p2p/rate_limit.hpp"
 #include "p2p/reputation.hpp"
 #include "p2p/session.hpp"
 #include "p2p/session_registry.hpp"
@@ -53,6 +54,8 @@ struct NodeConfig {
     std::shared_ptr<const Identity> identity;                ///< null: a new one at start()
     std::shared_ptr<const NetworkSecret> secret;             ///< --secret: null, an open network
     std::chrono::seconds ban_time{600};                      ///< the first ban for bad data
+    /// Bytes per second over all sessions (served files) / all downloads; 0: unlimited.
+    std::uint64_t max_upload_rate = 0, max_download_rate = 0;
 };
 
 /// What a scan found, in target order. Ids whose probe never ran or was cut short are not
@@ -120,12 +123,17 @@ public:
     /// The overlay (neighbours, gossip, recursive search); null before start().
     Overlay* overlay() { return overlay_.get(); }
 
+    /// The bandwidth limits (rate_limit.hpp), shared by every transfer in one direction; the
+    /// console changes them while transfers run.
+    RateLimit& upload_limit() { return upload_limit_; }
+    RateLimit& download_limit() { return download_limit_; }
+
     /// Handler threads still running (tests check that none leak).
     std::size_t active_sessions() const { return sessions_.active(); }
 
 private:
     void on_accept(Socket socket, std::uint16_t peer_port);
-    ReadLimits read_limits() const { return {config_.stall_timeout, &exit_}; }
+    ReadLimits read_limits() { return {config_.stall_timeout, &exit_, &download_limit_}; }
     /// A peer answered: it is known from now on, and the list on disk says so.
     /// A peer we reached first-hand; `overlay`: it said it speaks the overlay.
     void remember(const PeerId& peer, bool overlay);
@@ -150,6 +158,8 @@ private:
     Pins pins_;
     Reputation reputation_;
     HandshakeSlots handshake_slots_{16};  ///< with a secret: unproven connections at most
+    RateLimit upload_limit_{config_.max_upload_rate};      ///< every session's file data
+    RateLimit download_limit_{config_.max_download_rate};  ///< every download's reads
     std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<Listener> listener_;
     /// Makes stop() run once, and a concurrent second caller (a destructor, a test) wait for

@@ -9,6 +9,7 @@
 #include "p2p/overlay.hpp"
 #include "p2p/network_secret.hpp"
 #include "p2p/pins.hpp"
+#include "p2p/rate_limit.hpp"
 #include "p2p/reputation.hpp"
 #include "p2p/socket.hpp"
 #include "p2p/trace.hpp"
@@ -41,6 +42,7 @@ struct SessionExtensions {
     const NetworkSecret* secret = nullptr;    ///< set: nothing is served before the proof
     const Reputation* reputation = nullptr;   ///< a banned node's connections are refused
     HandshakeSlots* slots = nullptr;          ///< with a secret: left once proved or ended
+    RateLimit* upload = nullptr;              ///< paid for every file byte sent
     std::chrono::milliseconds handshake_deadline{5000};  ///< with a secret: to prove it
 };
 
@@ -88,6 +90,7 @@ private:
     Pins* pins_;
     const Reputation* reputation_;
     HandshakeSlots* slots_;
+    RateLimit* upload_;  ///< the node's upload limit; null: none
     std::string node_id_;  ///< proved by its certificate, over TLS
     OverlayConnection link_;
 };

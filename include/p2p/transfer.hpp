@@ -3,6 +3,7 @@
 #pragma once
 
 #include "p2p/file_index.hpp"
+#include "p2p/rate_limit.hpp"
 #include "p2p/socket.hpp"
 
 #include <atomic>
@@ -21,15 +22,23 @@ enum class ReadStatus { ok, closed, timeout, interrupted, error };
 struct ReadLimits {
     std::chrono::milliseconds stall_timeout{30000};  ///< no byte for this long: give up
     const std::atomic<bool>* cancel = nullptr;       ///< set by quit / SIGINT: give up now
+    RateLimit* rate = nullptr;                       ///< download limit; null: none
 };
+
+// Under a download limit each read takes at most RateLimit::max_grant bytes and is paid for
+// once it returned, with the bytes that came (a 20-byte answer costs 20 bytes, not a grant);
+// the wait for tokens ends as `interrupted` on cancel.
 
 /// Reads exactly `len` bytes, waiting at most stall_timeout for each piece.
 ReadStatus read_exact(Socket& socket, char* buf, std::size_t len, const ReadLimits& limits);
 /// Waits for the next bytes and appends what one recv() returns (at most `max`).
 ReadStatus read_more(Socket& socket, std::string& into, std::size_t max, const ReadLimits& limits);
 
-/// Sends `file` from `offset` to its end (sendfile: no copy through user space).
-void send_file(Socket& socket, const OpenFile& file, std::uint64_t offset, std::error_code& ec);
+/// Sends `file` from `offset` to its end (sendfile: no copy through user space). With a
+/// `rate`, in pieces of at most RateLimit::max_grant, each paid for before it is sent; a
+/// wait for tokens ended by `cancel` fails with operation_canceled.
+void send_file(Socket& socket, const OpenFile& file, std::uint64_t offset, std::error_code& ec,
+               RateLimit* rate = nullptr, const std::atomic<bool>* cancel = nullptr);
 
 /// Called while a download runs: bytes received so far, bytes expected.
 using ProgressFn = std::function<void(std::uint64_t, std::uint64_t)>;
