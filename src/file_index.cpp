@@ -54,13 +54,11 @@ std::optional<OpenFile> FileIndex::open(std::string_view name) const {
 }
 
 std::string FileIndex::sha256(const OpenFile& file, const std::atomic<bool>* cancel) const {
-    struct stat st {};
-    if (::fstat(file.fd(), &st) != 0) return {};
-    VersionKey key{st.st_dev, st.st_ino, static_cast<std::uint64_t>(st.st_size),
-                   static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+    const auto key = FileVersion::of(file.fd());
+    if (!key) return {};
     {
         boost::lock_guard<boost::mutex> lock(digests_mutex_);
-        auto it = digests_.find(key);
+        auto it = digests_.find(*key);
         if (it != digests_.end()) return it->second;
     }
     Sha256 hash;
@@ -68,7 +66,7 @@ std::string FileIndex::sha256(const OpenFile& file, const std::atomic<bool>* can
     std::string digest = hash.hex_digest();
     boost::lock_guard<boost::mutex> lock(digests_mutex_);
     if (digests_.size() > 4096) digests_.clear();  // a bound, not an LRU: rehashing is only slower
-    digests_.emplace(key, digest);
+    digests_.emplace(*key, digest);
     return digest;
 }
 

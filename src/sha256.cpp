@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 #include <unistd.h>
@@ -25,16 +26,22 @@ Sha256::~Sha256() = default;
 
 void Sha256::update(const void* data, std::size_t len) { EVP_DigestUpdate(impl_->ctx, data, len); }
 
-std::string Sha256::hex_digest() {
-    unsigned char md[EVP_MAX_MD_SIZE];
+Sha256::Digest Sha256::digest() {
+    Digest md{};
     unsigned int len = 0;
-    EVP_DigestFinal_ex(impl_->ctx, md, &len);
-    return to_hex(md, len);
+    EVP_DigestFinal_ex(impl_->ctx, md.data(), &len);
+    return md;
+}
+
+std::string Sha256::hex_digest() {
+    const Digest md = digest();
+    return to_hex(md.data(), md.size());
 }
 
 bool Sha256::update_from_fd(int fd, std::uint64_t offset, std::uint64_t length,
-                            const std::atomic<bool>* cancel) {
-    std::vector<char> buf(256 * 1024);
+                            const std::atomic<bool>* cancel, Sha256* also) {
+    // At most 256 KiB, and no more than asked: small pieces (1 KiB chunks) need no big buffer.
+    std::vector<char> buf(static_cast<std::size_t>(std::min<std::uint64_t>(length, 256 * 1024)));
     while (length > 0) {
         if (cancel && cancel->load()) return false;
         std::size_t want = length < buf.size() ? static_cast<std::size_t>(length) : buf.size();
@@ -45,6 +52,7 @@ bool Sha256::update_from_fd(int fd, std::uint64_t offset, std::uint64_t length,
             return false;
         }
         update(buf.data(), static_cast<std::size_t>(n));
+        if (also) also->update(buf.data(), static_cast<std::size_t>(n));
         offset += static_cast<std::uint64_t>(n);
         length -= static_cast<std::uint64_t>(n);
     }

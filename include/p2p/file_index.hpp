@@ -1,6 +1,8 @@
 // The shared folder: which names are safe, which files are served, where downloads land.
 #pragma once
 
+#include "p2p/file_version.hpp"
+
 #include <boost/filesystem/path.hpp>
 #include <boost/thread/mutex.hpp>
 
@@ -8,7 +10,6 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <tuple>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -71,10 +72,9 @@ private:
     boost::filesystem::path dir_;
     std::string canonical_dir_;  ///< with a trailing '/', to test "is inside" by prefix
 
-    using VersionKey = std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::int64_t>;
     /// Guards digests_: sessions look up and add digests concurrently. Not held while hashing.
     mutable boost::mutex digests_mutex_;
-    mutable std::map<VersionKey, std::string> digests_;
+    mutable std::map<FileVersion, std::string> digests_;
 };
 
 }  // namespace p2p
