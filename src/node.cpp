@@ -66,9 +66,12 @@ void Node::start(std::error_code& ec) {
     // Before the listener runs: every session is handed the overlay.
     overlay_ = std::make_unique<Overlay>(config_.overlay, id(), *index_, known_, output_, stop_event_,
                                          trace_.get(), tls_.get(), &pins_, config_.secret.get(), &reputation_);
+    indexer_ = std::make_unique<Indexer>(
+        *index_, config_.state_dir.empty() ? boost::filesystem::path() : config_.state_dir / "manifests");
     try {
         listener_->start();
         overlay_->start();
+        indexer_->start();  // after the listener: hashing a large folder never delays listening
     } catch (const boost::thread_resource_error& e) {
         ec = std::error_code(e.code().value(), std::generic_category());
         stop();
@@ -128,6 +131,7 @@ void Node::stop() {
     if (stopped_) return;
     stopped_ = true;
     stop_event_.set();
+    if (indexer_) indexer_->stop();  // prompt: its hashing checks its own flag every 256 KiB
     if (listener_) listener_->stop();
     if (overlay_) overlay_->stop();  // its timer and links; sessions may still hand it lines
     sessions_.stop_all();
@@ -244,7 +248,10 @@ std::optional<DownloadOutcome> Node::request(const PeerId& peer, const std::stri
     if (stream_lost(r.kind)) peers_.remove(peer);  // out of step or gone: never reuse it
     const std::string key = reputation_key(pins_, peer);
     switch (r.kind) {
-    case K::saved: reputation_.record(key, Reputation::Event::transfer, r.bytes); break;
+    case K::saved:
+        reputation_.record(key, Reputation::Event::transfer, r.bytes);
+        if (indexer_) indexer_->wake();  // its manifest now, not at the next rescan
+        break;
     case K::corrupt:  // bad data: banned, and never asked again while it lasts
         reputation_.record(key, Reputation::Event::sha_failure);
         peers_.remove(peer);

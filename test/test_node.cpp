@@ -291,6 +291,45 @@ BOOST_AUTO_TEST_CASE(between_two_nodes) {
     BOOST_TEST(log.find(":  260 SkyShip.jpg found. Length in bytes: 85021, SHA-256 ") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_downloaded_file_gets_a_manifest_kept_in_the_state_folder) {
+    TempDir state;
+    p2p::NodeConfig config;
+    config.state_dir = state.path();
+    TestNode a(config), b;
+    write_file(b / "SkyShip.jpg", 85021, 7);
+    BOOST_REQUIRE((a->connect(b.id()) == p2p::Node::ConnectResult::connected));
+    const auto r = a->request(b.id(), "SkyShip.jpg", false, {});
+    BOOST_REQUIRE((r && r->kind == K::saved));
+    BOOST_REQUIRE(a->indexer());
+    BOOST_REQUIRE(a->indexer()->wait_idle(patience));
+    const auto file = a->files().open("SkyShip.jpg");
+    BOOST_REQUIRE(file);
+    const auto manifest = a->indexer()->find(*file);
+    BOOST_REQUIRE(manifest);
+    BOOST_TEST(manifest->size == 85021u);
+    BOOST_TEST(fs::exists(state / "manifests" / p2p::FileVersion::of(file->fd())->name()));
+}
+
+BOOST_AUTO_TEST_CASE(stop_does_not_wait_for_the_indexer_hashing_a_huge_file) {
+    TempDir shared;
+    write_sparse_file(shared / "huge.bin", 16ull << 30);  // zeros, no disk; seconds to hash
+    std::ostringstream text;
+    p2p::Output out{text, false, false};
+    p2p::NodeConfig config;
+    config.shared_dir = shared.path();
+    p2p::Node node(config, out);
+    BOOST_TEST(!node.indexer());
+    std::error_code ec;
+    node.start(ec);
+    BOOST_REQUIRE(!ec);
+    BOOST_TEST(node.port() != 0);  // listening at once, whatever the folder holds
+    std::this_thread::sleep_for(300ms);
+    const auto t0 = Clock::now();
+    node.stop();
+    BOOST_TEST(seconds_since(t0) < 2.0);
+    BOOST_TEST(node.indexer()->status().hashed_files == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(among_four_nodes_found_on_some_not_on_others) {
     TestNode a, b, c, d;
     write_file(b / "SkyShip.jpg", 85021, 3);

@@ -5,6 +5,7 @@
 #include "p2p/client.hpp"
 #include "p2p/file_index.hpp"
 #include "p2p/identity.hpp"
+#include "p2p/indexer.hpp"
 #include "p2p/network_secret.hpp"
 #include "p2p/tls.hpp"
 #include "p2p/known_peers.hpp"
@@ -72,10 +73,12 @@ public:
     Node(NodeConfig config, Output& output);
     ~Node();
 
-    /// Binds and starts the listener thread; prints "Node listening on host:port".
+    /// Binds and starts the listener thread, then the indexer (so a folder of huge files never
+    /// delays listening); prints "Node listening on host:port".
     void start(std::error_code& ec);
-    /// Shutdown, in this order: set the exit event, wake the listener, shut down every session
-    /// socket, join the sessions, join the listener, close outgoing connections. Idempotent.
+    /// Shutdown, in this order: set the exit event, stop and join the indexer, wake the
+    /// listener, shut down every session socket, join the sessions, join the listener, close
+    /// outgoing connections. Idempotent.
     void stop();
 
     std::uint16_t port() const { return port_; }
@@ -123,10 +126,15 @@ public:
     /// The overlay (neighbours, gossip, recursive search); null before start().
     Overlay* overlay() { return overlay_.get(); }
 
+<<<<<<< HEAD
     /// The bandwidth limits (rate_limit.hpp), shared by every transfer in one direction; the
     /// console changes them while transfers run.
     RateLimit& upload_limit() { return upload_limit_; }
     RateLimit& download_limit() { return download_limit_; }
+=======
+    /// The manifests of the shared files (indexer.hpp); null before start().
+    Indexer* indexer() { return indexer_.get(); }
+>>>>>>> 0bff43c (Node owns the indexer: started after the listener (listening never waits for hashing), stopped right after the exit event, manifests in <state>/manifests; a saved download wakes it; tests: a downloaded file's manifest is stored, stop is prompt while hashing a 16 GiB sparse file)
 
     /// Handler threads still running (tests check that none leak).
     std::size_t active_sessions() const { return sessions_.active(); }
@@ -162,6 +170,8 @@ private:
     RateLimit download_limit_{config_.max_download_rate};  ///< every download's reads
     std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<Listener> listener_;
+    /// Its manifests kept in <state>/manifests (in memory only without a state folder).
+    std::unique_ptr<Indexer> indexer_;
     /// Makes stop() run once, and a concurrent second caller (a destructor, a test) wait for
     /// the first to finish instead of returning while sessions still run. Held across joins:
     /// stop() is the only user.
