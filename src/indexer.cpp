@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,22 +20,23 @@ namespace {
 
 constexpr std::string_view tmp_suffix = ".tmp";  // write_atomically's temporary beside the target
 
-/// A stored manifest's bytes, if the file is no longer than a manifest of `size` can be.
+/// A stored manifest's bytes, if the file is no longer than a manifest of `size` can be
+/// (anything unreadable reads as empty, which parse_manifest() refuses).
 std::optional<std::string> read_stored(const fs::path& path, std::uint64_t size, std::uint32_t chunk_size) {
     boost::system::error_code ec;
     const auto bytes = fs::file_size(path, ec);
     const std::uint64_t longest = 256 + (size / chunk_size + 1) * sizeof(Manifest::Digest);
     if (ec || bytes > longest) return std::nullopt;
     std::ifstream in(path.string(), std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.eof() && in.fail()) return std::nullopt;
-    return text;
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 }  // namespace
 
 Indexer::Indexer(const FileIndex& index, fs::path store_dir, std::uint32_t chunk_size)
-    : index_(index), store_dir_(std::move(store_dir)), chunk_size_(chunk_size) {}
+    : index_(index), store_dir_(std::move(store_dir)), chunk_size_(chunk_size) {
+    if (!Manifest::valid_chunk_size(chunk_size)) throw std::invalid_argument("invalid chunk size");
+}
 
 Indexer::~Indexer() { stop(); }
 

@@ -12,10 +12,6 @@ namespace {
 
 constexpr std::string_view root_prefix = "p2p-node manifest 1\n";
 
-bool valid_chunk_size(std::uint64_t c) {
-    return c >= Manifest::min_chunk_size && c <= Manifest::max_chunk_size && (c & (c - 1)) == 0;
-}
-
 /// ceil(size / chunk_size) without overflow; chunk_size must not be 0.
 std::uint64_t chunks_for(std::uint64_t size, std::uint64_t chunk_size) {
     return size / chunk_size + (size % chunk_size != 0);
@@ -50,7 +46,7 @@ std::optional<Manifest> parse_header(std::string_view line) {
     Manifest m;
     std::uint64_t chunk_size = 0;
     if (!parse_decimal(fields[0], m.size) || !parse_decimal(fields[1], chunk_size) ||
-        !valid_chunk_size(chunk_size) || chunks_for(m.size, chunk_size) > Manifest::max_chunks ||
+        !Manifest::valid_chunk_size(chunk_size) || chunks_for(m.size, chunk_size) > Manifest::max_chunks ||
         !parse_digest(fields[2], m.root) || !parse_digest(fields[3], m.file_sha256))
         return std::nullopt;
     m.chunk_size = static_cast<std::uint32_t>(chunk_size);
@@ -91,7 +87,7 @@ Manifest::Digest manifest_root(std::uint64_t size, std::uint32_t chunk_size,
 
 std::optional<Manifest> compute_manifest(int fd, std::uint64_t size, std::uint32_t chunk_size,
                                          const std::atomic<bool>* cancel) {
-    if (!valid_chunk_size(chunk_size)) return std::nullopt;
+    if (!Manifest::valid_chunk_size(chunk_size)) return std::nullopt;
     Manifest m;
     m.size = size;
     m.chunk_size = chunk_size;

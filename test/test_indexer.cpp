@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 using p2p::FileIndex;
@@ -169,6 +170,7 @@ BOOST_AUTO_TEST_CASE(a_deleted_file_loses_its_manifest) {
 BOOST_AUTO_TEST_CASE(new_files_are_picked_up_in_memory_only) {
     TempDir shared;
     FileIndex index(shared.path());
+    BOOST_CHECK_THROW(Indexer(index, {}, 1000), std::invalid_argument);  // not a power of two
     Indexer indexer(index, {}, chunk);  // no store
     indexer.start();
     BOOST_REQUIRE(indexer.wait_idle(patience));

@@ -29,6 +29,7 @@ public:
 
     /// Manifests of the files of `index`'s folder, kept in `store_dir` as one file per file
     /// version, named FileVersion::name() (empty: in memory only; created if missing).
+    /// Throws std::invalid_argument unless Manifest::valid_chunk_size(chunk_size).
     Indexer(const FileIndex& index, boost::filesystem::path store_dir,
             std::uint32_t chunk_size = Manifest::default_chunk_size);
     ~Indexer();  ///< stops and joins

@@ -30,6 +30,11 @@ struct Manifest {
     Digest root{};               ///< manifest_root() of the above
     Digest file_sha256{};        ///< SHA-256 of the whole file (the XREQ answer's); same pass as the chunks
 
+    /// A power of two in [min_chunk_size, max_chunk_size].
+    static bool valid_chunk_size(std::uint64_t c) {
+        return c >= min_chunk_size && c <= max_chunk_size && (c & (c - 1)) == 0;
+    }
+
     /// ceil(size / chunk_size).
     std::size_t chunk_count() const;
     std::uint64_t chunk_offset(std::size_t i) const;
