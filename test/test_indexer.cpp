@@ -63,15 +63,22 @@ struct Folders {
     }
 };
 
+/// Those folders with an indexer that has finished its first scan.
+struct Indexed : Folders {
+    Indexer indexer{index, store, chunk};
+    Indexed() {
+        indexer.start();
+        BOOST_REQUIRE(indexer.wait_idle(patience));
+    }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(unit)
 
 BOOST_AUTO_TEST_CASE(every_file_gets_a_manifest_and_a_stored_copy) {
-    Folders f;
-    Indexer indexer(f.index, f.store, chunk);
-    indexer.start();
-    BOOST_REQUIRE(indexer.wait_idle(patience));
+    Indexed f;
+    auto& indexer = f.indexer;
     for (const auto& name : f.files) check_manifest(indexer, f.index, name);
     const auto status = indexer.status();
     BOOST_TEST(status.files == 3u);  // not the .part file, not the folder
@@ -91,10 +98,8 @@ BOOST_AUTO_TEST_CASE(every_file_gets_a_manifest_and_a_stored_copy) {
 }
 
 BOOST_AUTO_TEST_CASE(a_part_file_is_never_indexed) {
-    Folders f;
-    Indexer indexer(f.index, f.store, chunk);
-    indexer.start();
-    BOOST_REQUIRE(indexer.wait_idle(patience));
+    Indexed f;
+    auto& indexer = f.indexer;
     const int fd = ::open((f.shared / "c.bin.part").c_str(), O_RDONLY | O_CLOEXEC);
     BOOST_REQUIRE(fd >= 0);
     p2p::OpenFile part(fd, 2000);
@@ -132,10 +137,8 @@ BOOST_AUTO_TEST_CASE(a_second_indexer_loads_instead_of_hashing) {
 }
 
 BOOST_AUTO_TEST_CASE(a_modified_file_gets_a_new_manifest_and_loses_the_old) {
-    Folders f;
-    Indexer indexer(f.index, f.store, chunk);
-    indexer.start();
-    BOOST_REQUIRE(indexer.wait_idle(patience));
+    Indexed f;
+    auto& indexer = f.indexer;
     const std::string old_name = store_name(f.index, "a.bin");
     const auto old_file = f.index.open("a.bin");  // the old version, as a session would hold it
     BOOST_REQUIRE(indexer.find(*old_file));
@@ -154,10 +157,8 @@ BOOST_AUTO_TEST_CASE(a_modified_file_gets_a_new_manifest_and_loses_the_old) {
 }
 
 BOOST_AUTO_TEST_CASE(a_deleted_file_loses_its_manifest) {
-    Folders f;
-    Indexer indexer(f.index, f.store, chunk);
-    indexer.start();
-    BOOST_REQUIRE(indexer.wait_idle(patience));
+    Indexed f;
+    auto& indexer = f.indexer;
     const std::string gone = store_name(f.index, "b.bin");
     fs::remove(f.shared / "b.bin");
     BOOST_REQUIRE(indexer.wait_idle(patience));
