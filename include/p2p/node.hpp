@@ -126,15 +126,13 @@ public:
     /// The overlay (neighbours, gossip, recursive search); null before start().
     Overlay* overlay() { return overlay_.get(); }
 
-<<<<<<< HEAD
     /// The bandwidth limits (rate_limit.hpp), shared by every transfer in one direction; the
     /// console changes them while transfers run.
     RateLimit& upload_limit() { return upload_limit_; }
     RateLimit& download_limit() { return download_limit_; }
-=======
+
     /// The manifests of the shared files (indexer.hpp); null before start().
     Indexer* indexer() { return indexer_.get(); }
->>>>>>> 0bff43c (Node owns the indexer: started after the listener (listening never waits for hashing), stopped right after the exit event, manifests in <state>/manifests; a saved download wakes it; tests: a downloaded file's manifest is stored, stop is prompt while hashing a 16 GiB sparse file)
 
     /// Handler threads still running (tests check that none leak).
     std::size_t active_sessions() const { return sessions_.active(); }
