@@ -1,11 +1,13 @@
 #include "p2p/handler.hpp"
 
+#include "p2p/hex.hpp"
+#include "p2p/indexer.hpp"
+
 #include <limits>
 
 namespace p2p {
 
-Reply handle_request(const protocol::Request& request, const FileIndex& index,
-                     const std::atomic<bool>* cancel) {
+Reply handle_request(const protocol::Request& request, const FileIndex& index, const Indexer* indexer) {
     namespace pr = protocol;
     const std::string& name = request.filename;
     auto file = index.open(name);
@@ -28,20 +30,18 @@ Reply handle_request(const protocol::Request& request, const FileIndex& index,
                         std::to_string(file->size()) + " bytes.";
             return reply;
         }
-        std::string digest = index.sha256(*file, cancel);
-        if (digest.empty() && cancel && cancel->load()) {
-            reply.abandoned = true;
-            return reply;
+        const auto manifest = indexer ? indexer->find(*file) : nullptr;
+        const std::string length = "Length in bytes: " + std::to_string(file->size()) +
+                                   (request.offset ? ", from offset " + std::to_string(request.offset) : "");
+        if (manifest) {
+            const std::string digest = to_hex(manifest->file_sha256.data(), manifest->file_sha256.size());
+            reply.header = pr::format_ext_found(file->size(), digest);
+            reply.log = "260 " + name + " found. " + length + ", SHA-256 " + digest.substr(0, 16) + "...";
+        } else {
+            reply.header = pr::format_ext_found_digest_after(file->size());
+            reply.log = "261 " + name + " found. " + length + ", SHA-256 after the data";
+            reply.digest_after = true;
         }
-        if (digest.empty()) {  // unreadable now: as good as absent
-            reply.header = pr::format_ext_not_found(name);
-            reply.log = "560 " + name + " not found (read error).";
-            return reply;
-        }
-        reply.header = pr::format_ext_found(file->size(), digest);
-        reply.log = "260 " + name + " found. Length in bytes: " + std::to_string(file->size()) +
-                    (request.offset ? ", from offset " + std::to_string(request.offset) : "") +
-                    ", SHA-256 " + digest.substr(0, 16) + "...";
         reply.body_offset = request.offset;
         reply.body.emplace(std::move(*file));
         return reply;

@@ -33,8 +33,8 @@ std::optional<std::string> read_stored(const fs::path& path, std::uint64_t size,
 
 }  // namespace
 
-Indexer::Indexer(const FileIndex& index, fs::path store_dir, std::uint32_t chunk_size)
-    : index_(index), store_dir_(std::move(store_dir)), chunk_size_(chunk_size) {
+Indexer::Indexer(const FileIndex& index, fs::path store_dir, std::uint32_t chunk_size, HashedFn on_hashed)
+    : index_(index), store_dir_(std::move(store_dir)), chunk_size_(chunk_size), on_hashed_(std::move(on_hashed)) {
     if (!Manifest::valid_chunk_size(chunk_size)) throw std::invalid_argument("invalid chunk size");
 }
 
@@ -124,7 +124,7 @@ void Indexer::scan() {
         const auto version = FileVersion::of(file->fd());
         if (!version) continue;
         current.insert(*version);
-        manifest_for(*file, *version);
+        manifest_for(name, *file, *version);
     }
     if (stop_.load()) return;  // a cut-short list would forget files it did not reach
     forget_all_but(current);
@@ -137,7 +137,8 @@ void Indexer::scan() {
     changed_.notify_all();
 }
 
-std::shared_ptr<const Manifest> Indexer::manifest_for(const OpenFile& file, const FileVersion& version) {
+std::shared_ptr<const Manifest> Indexer::manifest_for(const std::string& name, const OpenFile& file,
+                                                      const FileVersion& version) {
     {
         boost::lock_guard<boost::mutex> lock(mutex_);
         const auto it = manifests_.find(version);
@@ -155,6 +156,7 @@ std::shared_ptr<const Manifest> Indexer::manifest_for(const OpenFile& file, cons
             return manifests_[version] = shared;
         }
     }
+    const auto started = std::chrono::steady_clock::now();
     auto m = compute_manifest(file.fd(), version.size, chunk_size_, &stop_);
     if (!m) return nullptr;  // stopped, or a read error: the next scan tries again
     // Changed while we read it: the digests may mix two versions. Redone next scan.
@@ -169,6 +171,9 @@ std::shared_ptr<const Manifest> Indexer::manifest_for(const OpenFile& file, cons
     }
     std::string ignored;  // not fatal: the manifest is kept in memory, and recomputed next start
     if (!stored.empty()) write_atomically(stored, serialize(*shared), 0644, ignored);
+    if (on_hashed_)
+        on_hashed_(name, *shared, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - started));
     return shared;
 }
 

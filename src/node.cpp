@@ -2,12 +2,15 @@
 
 #include "p2p/handshake.hpp"
 #include "p2p/protocol.hpp"
+#include "p2p/swarm_client.hpp"
 #include "p2p/trace.hpp"
 #include "p2p/worker_thread.hpp"
 
 #include <boost/filesystem/operations.hpp>
 #include <boost/thread/lock_guard.hpp>
 #include <boost/thread/thread.hpp>
+
+#include <cstdio>
 
 namespace p2p {
 
@@ -67,7 +70,13 @@ void Node::start(std::error_code& ec) {
     overlay_ = std::make_unique<Overlay>(config_.overlay, id(), *index_, known_, output_, stop_event_,
                                          trace_.get(), tls_.get(), &pins_, config_.secret.get(), &reputation_);
     indexer_ = std::make_unique<Indexer>(
-        *index_, config_.state_dir.empty() ? boost::filesystem::path() : config_.state_dir / "manifests");
+        *index_, config_.state_dir.empty() ? boost::filesystem::path() : config_.state_dir / "manifests",
+        Manifest::default_chunk_size, [this](const std::string& name, const Manifest& m, std::chrono::milliseconds took) {
+            char secs[32];
+            std::snprintf(secs, sizeof secs, "%.1f", took.count() / 1000.0);
+            output_.server_line("Manifest of " + name + " ready: " + std::to_string(m.chunk_count()) + " chunks, root " +
+                                m.root_hex().substr(0, 16) + "... (" + secs + " s).");
+        });
     try {
         listener_->start();
         overlay_->start();
@@ -107,6 +116,7 @@ void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     ext.pins = &pins_;
     ext.secret = config_.secret.get();
     ext.reputation = &reputation_;
+    ext.indexer = indexer_.get();
     if (config_.secret) ext.slots = &handshake_slots_;
     ext.upload = &upload_limit_;
     auto session = std::make_shared<Session>(shared, peer_port, *index_, output_, config_.session, exit_, ext);
@@ -193,8 +203,7 @@ ScanResult Node::scan(const std::vector<PeerId>& targets) {
     return result;
 }
 
-Node::ConnectResult Node::connect(const PeerId& peer, std::string* why) {
-    if (peers_.contains(peer)) return ConnectResult::already_connected;
+Node::ConnectResult Node::open(const PeerId& peer, Socket& out, Handshake& shake, std::string* why) {
     if (auto refusal = ban_refusal(peer)) {
         if (why) *why = *refusal;
         return ConnectResult::refused;
@@ -205,7 +214,7 @@ Node::ConnectResult Node::connect(const PeerId& peer, std::string* why) {
     s.set_trace(trace_.get(), peer.to_string());
     // Lab peers answer the probe "not found" at once; a peer that cannot answer it (a busy
     // node, something that is not a node) is no usable peer.
-    const Handshake shake = handshake(s, id(), {config_.probe_timeout, &exit_}, tls_.get(), config_.secret.get());
+    shake = handshake(s, id(), {config_.probe_timeout, &exit_}, tls_.get(), config_.secret.get());
     if (shake.kind == Handshake::Kind::failed) {
         if (shake.error.empty()) return ConnectResult::inactive;
         reputation_.record(reputation_key(pins_, peer), Reputation::Event::refused_handshake);
@@ -219,9 +228,107 @@ Node::ConnectResult Node::connect(const PeerId& peer, std::string* why) {
         if (why) *why = *refusal;
         return ConnectResult::refused;
     }
+    out = std::move(s);
+    return ConnectResult::connected;
+}
+
+Node::ConnectResult Node::connect(const PeerId& peer, std::string* why) {
+    if (peers_.contains(peer)) return ConnectResult::already_connected;
+    Socket s;
+    Handshake shake;
+    if (auto r = open(peer, s, shake, why); r != ConnectResult::connected) return r;
     const bool ours = shake.kind == Handshake::Kind::ours;
     remember(peer, ours && has_capability(shake.peer->capabilities, overlay::capability));
     return peers_.add(peer, std::move(s), ours) ? ConnectResult::connected : ConnectResult::already_connected;
+}
+
+std::unique_ptr<Socket> Node::dial(const PeerId& peer, std::string& why, bool* lab) {
+    Socket s;
+    Handshake shake;
+    switch (open(peer, s, shake, &why)) {
+    case ConnectResult::connected: break;
+    case ConnectResult::inactive: why = "is inactive"; return nullptr;
+    default: why = "refused: " + why; return nullptr;
+    }
+    if (lab) *lab = shake.kind == Handshake::Kind::lab;
+    if (shake.kind != Handshake::Kind::ours) {
+        why = "is a lab peer (whole files only, no chunks)";
+        return nullptr;
+    }
+    return std::make_unique<Socket>(std::move(s));
+}
+
+Node::GetResult Node::get(const std::string& name, const std::vector<PeerId>& sources, bool overwrite,
+                          const std::function<void(const std::string&)>& note,
+                          const std::function<void(const SwarmDownload::Progress&)>& progress) {
+    GetResult out;
+    using K = GetResult::Kind;
+    out.kind = K::no_source;
+    // The manifest comes from the first source that has one ready; every other source is
+    // dialled by its own worker, which checks that it announces the same root.
+    std::unique_ptr<Socket> first;
+    std::shared_ptr<const Manifest> manifest;
+    std::size_t first_index = 0;
+    for (std::size_t i = 0; i < sources.size() && !manifest && !exit_.load(); ++i) {
+        std::string why;
+        bool lab = false;
+        auto socket = dial(sources[i], why, &lab);
+        if (!socket) {
+            note("Source " + sources[i].to_string() + " " + why + ".");
+            if (lab) out.whole_file_sources.push_back(sources[i]);
+            continue;
+        }
+        const ManifestAnswer answer = fetch_manifest(*socket, name, read_limits());
+        switch (answer.kind) {
+        case ManifestAnswer::Kind::ready:
+            manifest = answer.manifest;
+            first = std::move(socket);
+            first_index = i;
+            break;
+        case ManifestAnswer::Kind::not_ready:
+            note("Source " + sources[i].to_string() + " has not hashed " + name + " yet.");
+            out.whole_file_sources.push_back(sources[i]);
+            break;
+        case ManifestAnswer::Kind::not_found: note("Source " + sources[i].to_string() + " does not have " + name + "."); break;
+        case ManifestAnswer::Kind::invalid_answer:
+            reputation_.record(reputation_key(pins_, sources[i]), Reputation::Event::invalid_answer);
+            note("Source " + sources[i].to_string() + " sent an invalid manifest.");
+            break;
+        case ManifestAnswer::Kind::lost: note("Source " + sources[i].to_string() + " disconnected."); break;
+        }
+    }
+    if (exit_.load() && !manifest) {
+        out.kind = K::interrupted;
+        return out;
+    }
+    if (!manifest) {
+        if (!out.whole_file_sources.empty()) out.kind = K::no_manifest;
+        return out;
+    }
+    out.kind = K::swarm;
+    out.manifest = manifest;
+    std::vector<SwarmDownload::Source> swarm_sources;
+    swarm_sources.push_back({sources[first_index], std::move(first)});
+    for (std::size_t i = first_index + 1; i < sources.size(); ++i) swarm_sources.push_back({sources[i], nullptr});
+
+    SwarmDownload::Hooks hooks;
+    hooks.dial = [this](const PeerId& peer, std::string& why) { return dial(peer, why); };
+    // A bad chunk costs like an invalid answer; the last strike is bad data: a ban.
+    hooks.strike = [this](const PeerId& peer) {
+        reputation_.record(reputation_key(pins_, peer), Reputation::Event::invalid_answer);
+    };
+    hooks.struck_out = [this](const PeerId& peer) {
+        reputation_.record(reputation_key(pins_, peer), Reputation::Event::sha_failure);
+    };
+    hooks.delivered = [this](const PeerId& peer, std::uint64_t bytes) {
+        reputation_.record(reputation_key(pins_, peer), Reputation::Event::transfer, bytes);
+    };
+    const boost::filesystem::path resume =
+        config_.state_dir.empty() ? boost::filesystem::path() : config_.state_dir / "downloads" / (name + ".chunks");
+    SwarmDownload download(name, manifest, *index_, resume, overwrite, std::move(hooks), read_limits(), config_.swarm);
+    out.swarm = download.run(std::move(swarm_sources), note, progress);
+    if (out.swarm.kind == SwarmDownload::Result::Kind::saved && indexer_) indexer_->wake();
+    return out;
 }
 
 bool Node::disconnect(const PeerId& peer) { return peers_.remove(peer); }

@@ -148,6 +148,8 @@ std::string format_ext_found(std::uint64_t size, std::string_view sha256_hex) {
     return "260 " + std::to_string(size) + ' ' + std::string(sha256_hex) + '\n';
 }
 
+std::string format_ext_found_digest_after(std::uint64_t size) { return "261 " + std::to_string(size) + '\n'; }
+
 std::string format_ext_not_found(std::string_view filename) {
     return "560 " + std::string(filename) + " not found.\n";
 }
@@ -167,6 +169,9 @@ ExtAnswer parse_ext_answer(std::string_view received) {
     if (words.size() == 3 && words[0] == "260" && parse_u64(words[1], a.size) && is_hex64(words[2])) {
         a.kind = K::found;
         a.sha256 = std::string(words[2]);
+    } else if (words.size() == 2 && words[0] == "261" && parse_u64(words[1], a.size)) {
+        a.kind = K::found;
+        a.digest_follows = true;
     } else if (words.size() == 2 && words[0] == "416" && parse_u64(words[1], a.size)) {
         a.kind = K::bad_offset;
     } else if (!words.empty() && words[0] == "560") {

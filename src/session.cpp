@@ -3,6 +3,8 @@
 #include "p2p/handler.hpp"
 #include "p2p/handshake.hpp"
 #include "p2p/protocol.hpp"
+#include "p2p/swarm_protocol.hpp"
+#include "p2p/swarm_server.hpp"
 #include "p2p/trace.hpp"
 #include "p2p/transfer.hpp"
 
@@ -17,7 +19,7 @@ Session::Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const Fi
     : socket_(std::move(socket)), name_(std::to_string(peer_id)), index_(index), output_(output),
       limits_(limits), exit_event_(exit_event), reader_(pr::max_request_size), overlay_(ext.overlay),
       secret_(ext.secret), handshake_deadline_(ext.handshake_deadline), proven_(ext.secret == nullptr),
-      tls_(ext.tls), pins_(ext.pins), reputation_(ext.reputation), slots_(ext.slots), upload_(ext.upload) {
+      tls_(ext.tls), pins_(ext.pins), reputation_(ext.reputation), slots_(ext.slots), upload_(ext.upload), indexer_(ext.indexer) {
     if (ext.trace) socket_->set_trace(ext.trace, PeerId{socket_->remote_host(), peer_id}.to_string());
 }
 
@@ -106,6 +108,7 @@ bool Session::dispatch(const std::string& message) {
         }
     }
     if (overlay_ && overlay::is_overlay_message(message)) return dispatch_overlay(message);
+    if (swarm::is_swarm_message(message)) return dispatch_swarm(message);
 
     std::error_code ec;
     if (probe) {
@@ -117,19 +120,45 @@ bool Session::dispatch(const std::string& message) {
         output_.server_line("Unknown message.");
         return send(pr::format_error_answer(parsed.error));
     }
-    Reply reply = handle_request(*parsed.request, index_, &exit_event_);
-    if (reply.abandoned) return false;  // closed without an answer; nothing to log at shutdown
+    Reply reply = handle_request(*parsed.request, index_, indexer_);
     output_.server_line("Response to peer " + name_ + ":  " + pr::escape_control(reply.log));
     socket_->write_all(reply.header, ec);
     if (!ec) trace(*socket_, Trace::Dir::sent, reply.header);
     if (!ec && reply.body) {
-        send_file(*socket_, *reply.body, reply.body_offset, ec, upload_, &exit_event_);
+        std::string digest;
+        if (reply.digest_after) digest = send_file_hashing(*socket_, *reply.body, reply.body_offset, ec, upload_, &exit_event_);
+        else send_file(*socket_, *reply.body, reply.body_offset, ec, upload_, &exit_event_);
         if (!ec) trace_note(*socket_, Trace::Dir::sent, "file data: " +
                             std::to_string(reply.body->size() - reply.body_offset) + " bytes");
+        if (!ec && reply.digest_after) {
+            socket_->write_all(digest + "\n", ec);
+            if (!ec) trace_note(*socket_, Trace::Dir::sent, "SHA-256 of the file: " + digest);
+        }
     }
     if (ec && !exit_event_.load())
         output_.server_line("Sending to peer " + name_ + " failed: " + ec.message() + "; connection closed.");
     return !ec;
+}
+
+bool Session::dispatch_swarm(const std::string& message) {
+    SwarmReply reply = answer_swarm_request(message, index_, indexer_);
+    // Manifests are logged; chunks are not (a file has thousands; --trace shows each).
+    if (!reply.log.empty() && !reply.body) {
+        output_.server_line("Received message from " + name_ + ": " + pr::render_bytes(message));
+        output_.server_line("Response to peer " + name_ + ":  " + pr::escape_control(reply.log));
+    }
+    if (!send(reply.header)) return false;
+    if (reply.body) {
+        std::error_code ec;
+        send_file_range(*socket_, *reply.body, reply.offset, reply.length, ec, upload_, &exit_event_);
+        if (ec) {
+            if (!exit_event_.load())
+                output_.server_line("Sending to peer " + name_ + " failed: " + ec.message() + "; connection closed.");
+            return false;
+        }
+        trace_note(*socket_, Trace::Dir::sent, "chunk data: " + std::to_string(reply.length) + " bytes");
+    }
+    return !reply.close;
 }
 
 bool Session::send(const std::string& bytes) {

@@ -44,7 +44,7 @@ std::string format_chunk_request(std::string_view filename, std::string_view roo
 
 std::string format_manifest_header() { return "270 "; }
 std::string format_not_ready(std::string_view f) { return "570 " + std::string(f) + " not ready.\n"; }
-std::string format_not_found(std::string_view f) { return "560 " + std::string(f) + " not found.\n"; }
+std::string format_not_found(std::string_view f) { return protocol::format_ext_not_found(f); }
 std::string format_chunk_header(std::uint64_t index, std::uint64_t length) {
     return "280 " + std::to_string(index) + ' ' + std::to_string(length) + '\n';
 }

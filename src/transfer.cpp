@@ -69,6 +69,16 @@ ReadStatus read_exact(Socket& socket, char* buf, std::size_t len, const ReadLimi
     return ReadStatus::ok;
 }
 
+ReadStatus read_line(Socket& socket, std::string& line, std::size_t max, const ReadLimits& limits) {
+    line.clear();
+    while (line.size() < max && (line.empty() || line.back() != '\n')) {
+        char c;
+        if (auto st = read_exact(socket, &c, 1, limits); st != ReadStatus::ok) return st;
+        line += c;
+    }
+    return ReadStatus::ok;
+}
+
 namespace {
 
 // The size of the next piece of `left` bytes: up to `most` unlimited; under a limit at most
@@ -82,15 +92,16 @@ bool next_piece(RateLimit* rate, const std::atomic<bool>* cancel, std::uint64_t 
     return rate->acquire(piece, cancel);
 }
 
-// Over TLS the bytes must pass through user space to be encrypted: read, then write, in
-// 256 KiB pieces (sendfile works on plain connections only).
-void send_file_through(Socket& socket, const OpenFile& file, std::uint64_t from, std::error_code& ec,
-                       RateLimit* rate, const std::atomic<bool>* cancel) {
+// Over TLS (or while hashing) the bytes must pass through user space: read, then write, in
+// 256 KiB pieces (sendfile works on plain connections only and shows us no byte).
+void send_file_through(Socket& socket, const OpenFile& file, std::uint64_t from, std::uint64_t length,
+                       Sha256* hash, std::error_code& ec, RateLimit* rate, const std::atomic<bool>* cancel) {
     std::vector<char> buf(256 * 1024);
     std::uint64_t offset = from;
-    while (offset < file.size()) {
+    const std::uint64_t end = from + length;
+    while (offset < end) {
         std::size_t want = 0;
-        if (!next_piece(rate, cancel, file.size() - offset, buf.size(), want)) {
+        if (!next_piece(rate, cancel, end - offset, buf.size(), want)) {
             ec = std::make_error_code(std::errc::operation_canceled);
             return;
         }
@@ -101,6 +112,7 @@ void send_file_through(Socket& socket, const OpenFile& file, std::uint64_t from,
             ec = n < 0 ? std::error_code(errno, std::generic_category()) : std::make_error_code(std::errc::io_error);
             return;
         }
+        if (hash) hash->update(buf.data(), static_cast<std::size_t>(n));
         socket.write_all(buf.data(), static_cast<std::size_t>(n), ec);
         if (ec) return;
         offset += static_cast<std::uint64_t>(n);
@@ -110,11 +122,11 @@ void send_file_through(Socket& socket, const OpenFile& file, std::uint64_t from,
 
 }  // namespace
 
-void send_file(Socket& socket, const OpenFile& file, std::uint64_t from, std::error_code& ec,
-               RateLimit* rate, const std::atomic<bool>* cancel) {
-    if (socket.tls()) return send_file_through(socket, file, from, ec, rate, cancel);
+void send_file_range(Socket& socket, const OpenFile& file, std::uint64_t from, std::uint64_t length,
+                     std::error_code& ec, RateLimit* rate, const std::atomic<bool>* cancel) {
+    if (socket.tls()) return send_file_through(socket, file, from, length, nullptr, ec, rate, cancel);
     off_t offset = static_cast<off_t>(from);
-    std::uint64_t left = file.size() - from;
+    std::uint64_t left = length;
     while (left > 0) {
         std::size_t chunk = 0;
         if (!next_piece(rate, cancel, left, 1u << 30, chunk)) {
@@ -140,6 +152,31 @@ void send_file(Socket& socket, const OpenFile& file, std::uint64_t from, std::er
     ec.clear();
 }
 
+void send_file(Socket& socket, const OpenFile& file, std::uint64_t from, std::error_code& ec, RateLimit* rate,
+               const std::atomic<bool>* cancel) {
+    send_file_range(socket, file, from, file.size() - from, ec, rate, cancel);
+}
+
+std::string send_file_hashing(Socket& socket, const OpenFile& file, std::uint64_t from, std::error_code& ec,
+                              RateLimit* rate, const std::atomic<bool>* cancel) {
+    Sha256 hash;
+    // The digest covers the whole file: on a resume the prefix is hashed first (the one wait
+    // before the first byte, and only when no manifest is ready).
+    if (!hash.update_from_fd(file.fd(), 0, from, cancel)) {
+        ec = cancel && cancel->load() ? std::make_error_code(std::errc::operation_canceled)
+                                      : std::make_error_code(std::errc::io_error);
+        return {};
+    }
+    send_file_through(socket, file, from, file.size() - from, &hash, ec, rate, cancel);
+    return ec ? std::string() : hash.hex_digest();
+}
+
+int publish_download(const std::string& part, const std::string& final_name, bool overwrite) {
+    // link() refuses to replace an existing name; rename() replaces it atomically.
+    const int rc = overwrite ? ::rename(part.c_str(), final_name.c_str()) : ::link(part.c_str(), final_name.c_str());
+    return rc == 0 ? 0 : errno;
+}
+
 ReceiveResult receive_file(Socket& socket, const ReceiveTarget& t, const ReadLimits& limits,
                            const ProgressFn& progress) {
     using Kind = ReceiveResult::Kind;
@@ -154,7 +191,8 @@ ReceiveResult receive_file(Socket& socket, const ReceiveTarget& t, const ReadLim
 
     // Created before the file is opened: its constructor is the one step here that can throw.
     std::unique_ptr<Sha256> hash;
-    if (!t.expected_sha256.empty()) hash = std::make_unique<Sha256>();
+    std::string expected = t.expected_sha256;
+    if (!expected.empty() || t.digest_follows) hash = std::make_unique<Sha256>();
     // Read-write: a resumed download hashes the bytes it already has.
     // O_NOFOLLOW: a link planted under the .part name cannot redirect the write elsewhere.
     int fd = ::open(part_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -200,20 +238,26 @@ ReceiveResult receive_file(Socket& socket, const ReceiveTarget& t, const ReadLim
         }
         if (progress) progress(t.offset + result.received, t.total);
     }
+    if (t.digest_follows && result.received == length) {
+        // 261: the sender hashed as it sent; its digest follows the bytes (64 hex + '\n').
+        std::string trailer(65, '\0');
+        const ReadStatus st = read_exact(socket, trailer.data(), trailer.size(), limits);
+        if (st != ReadStatus::ok && result.kind == Kind::saved)
+            result.kind = st == ReadStatus::timeout ? Kind::timeout
+                        : st == ReadStatus::interrupted ? Kind::interrupted : Kind::disconnected;
+        expected = trailer.back() == '\n' ? trailer.substr(0, 64) : std::string("not a digest");
+    }
     if (fd >= 0) {
         // Durable before visible: the final name only ever appears with every byte on disk.
         if (result.kind == Kind::saved && ::fsync(fd) != 0) fail_write(errno);
         if (::close(fd) != 0 && result.kind == Kind::saved) fail_write(errno);
     }
-    if (result.kind == Kind::saved && hash && hash->hex_digest() != t.expected_sha256)
+    if (result.kind == Kind::saved && hash && hash->hex_digest() != expected)
         result.kind = Kind::corrupt;
     if (result.kind == Kind::saved) {
-        // link() refuses to replace an existing name; rename() replaces it atomically.
-        int rc = t.overwrite ? ::rename(part_path.c_str(), final_path.c_str())
-                             : ::link(part_path.c_str(), final_path.c_str());
-        if (rc != 0) {
-            if (!t.overwrite && errno == EEXIST) result.kind = Kind::exists;
-            else fail_write(errno);
+        if (const int err = publish_download(part_path, final_path, t.overwrite); err != 0) {
+            if (!t.overwrite && err == EEXIST) result.kind = Kind::exists;
+            else fail_write(err);
         }
     }
     const bool resumable = t.keep_partial && (result.kind == Kind::disconnected ||

@@ -1,5 +1,7 @@
 #include "support.hpp"
 
+#include <boost/test/unit_test.hpp>
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
@@ -413,5 +415,52 @@ SetLater::SetLater(std::atomic<bool>& flag, std::chrono::milliseconds delay)
       }) {}
 
 SetLater::~SetLater() { thread_.join(); }
+
+}  // namespace p2p::test
+
+namespace p2p::test {
+
+OverlayNode::OverlayNode(const std::vector<std::string>& extra, const fs::path& state) {
+    fs::create_directories(dir / "shared");
+    std::vector<std::string> argv = {node_binary().string(),
+                                     "--state", (state.empty() ? dir / "state" : state).string()};
+    if (std::find(extra.begin(), extra.end(), "--shared") == extra.end())
+        argv.insert(argv.end(), {"--shared", (dir / "shared").string()});
+    if (std::find(extra.begin(), extra.end(), "--port") == extra.end()) argv.insert(argv.end(), {"--port", "0"});
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    for (std::size_t i = 0; i + 1 < extra.size(); ++i)
+        if (extra[i] == "--host") host = extra[i + 1];
+    child = std::make_unique<Child>(argv, dir.path());
+    port = child->listening_port();
+    BOOST_REQUIRE_MESSAGE(port != 0, "node did not start:\n" << child->output());
+    // "\n>:": the usage lines hold ">:" too ("connect <peer_id>: ...").
+    seen = child->wait_for_at(0, "\n" + node_prompt);
+    BOOST_REQUIRE(seen != std::string::npos);
+    seen += 1 + node_prompt.size();
+}
+
+std::string OverlayNode::id() const {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::string OverlayNode::command(const std::string& line, std::chrono::milliseconds timeout) {
+    const std::size_t from = seen;
+    child->send(line + "\n");
+    const std::size_t at = child->wait_for_at(from, "\n" + node_prompt, timeout);
+    BOOST_REQUIRE_MESSAGE(at != std::string::npos, "no prompt after " << line << ":\n" << child->output());
+    seen = at + 1 + node_prompt.size();
+    return child->output().substr(from, at + 1 - from);
+}
+
+std::size_t OverlayNode::known() {
+    std::smatch m;
+    const std::string out = command("peers");
+    return std::regex_search(out, m, std::regex("Known peers \\(([0-9]+)\\)")) ? std::stoul(m[1]) : 0;
+}
+
+int OverlayNode::quit() {
+    child->send("quit\n");
+    return child->wait_exit();
+}
 
 }  // namespace p2p::test

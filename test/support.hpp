@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -164,6 +165,30 @@ public:
 
 private:
     std::thread thread_;
+};
+
+
+/// The console's prompt.
+inline const std::string node_prompt = ">:";
+
+/// One node of ours (the staged program), started on a port the system chooses, with its own
+/// folders: `dir`/shared and `dir`/state.
+struct OverlayNode {
+    TempDir dir;
+    std::unique_ptr<Child> child;
+    std::uint16_t port = 0;
+    std::string host = "127.0.0.1";  ///< its --host
+
+    /// `extra`: more arguments (--port and --shared allowed); `state`: a state folder instead of
+    /// a fresh one.
+    explicit OverlayNode(const std::vector<std::string>& extra, const fs::path& state = {});
+    std::string id() const;
+    /// Runs a console command; what it printed up to the next prompt.
+    std::string command(const std::string& line, std::chrono::milliseconds timeout = patience);
+    /// How many known peers `peers` lists.
+    std::size_t known();
+    int quit();
+    std::size_t seen = 0;  ///< output offset just after the last prompt a command waited for
 };
 
 }  // namespace p2p::test

@@ -32,59 +32,6 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-const std::string prompt = ">:";
-
-/// One node of ours, started on a port the system chooses, with its own folders.
-struct OverlayNode {
-    TempDir dir;
-    std::unique_ptr<Child> child;
-    std::uint16_t port = 0;
-
-    /// `state`: a state folder to use instead of a fresh one.
-    explicit OverlayNode(const std::vector<std::string>& extra, const fs::path& state = {}) {
-        fs::create_directories(dir / "shared");
-        std::vector<std::string> argv = {node_binary().string(),
-                                         "--shared", (dir / "shared").string(),
-                                         "--state", (state.empty() ? dir / "state" : state).string()};
-        if (std::find(extra.begin(), extra.end(), "--port") == extra.end()) argv.insert(argv.end(), {"--port", "0"});
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        for (std::size_t i = 0; i + 1 < extra.size(); ++i)
-            if (extra[i] == "--host") host = extra[i + 1];
-        child = std::make_unique<Child>(argv, dir.path());
-        port = child->listening_port();
-        BOOST_REQUIRE_MESSAGE(port != 0, "node did not start:\n" << child->output());
-        // "\n>:": the usage lines hold ">:" too ("connect <peer_id>: ...").
-        seen = child->wait_for_at(0, "\n" + prompt);
-        BOOST_REQUIRE(seen != std::string::npos);
-        seen += 1 + prompt.size();
-    }
-    std::string host = "127.0.0.1";  ///< its --host
-    std::string id() const {
-        return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-    }
-
-    /// Runs a console command; what it printed up to the next prompt.
-    std::string command(const std::string& line, std::chrono::milliseconds timeout = patience) {
-        const std::size_t from = seen;
-        child->send(line + "\n");
-        const std::size_t at = child->wait_for_at(from, "\n" + prompt, timeout);
-        BOOST_REQUIRE_MESSAGE(at != std::string::npos, "no prompt after " << line << ":\n" << child->output());
-        seen = at + 1 + prompt.size();
-        return child->output().substr(from, at + 1 - from);
-    }
-    std::size_t seen = 0;  ///< output offset just after the last prompt a command waited for
-    /// How many known peers `peers` lists.
-    std::size_t known() {
-        std::smatch m;
-        const std::string out = command("peers");
-        return std::regex_search(out, m, std::regex("Known peers \\(([0-9]+)\\)")) ? std::stoul(m[1]) : 0;
-    }
-    int quit() {
-        child->send("quit\n");
-        return child->wait_exit();
-    }
-};
-
 /// `n` nodes, each bootstrapped only from the one before it; the first one started with
 /// `first_extra` instead of `extra`.
 std::vector<std::unique_ptr<OverlayNode>> line_of(int n, const std::vector<std::string>& extra,

@@ -63,6 +63,12 @@ private:
     bool request(const std::string& name, const std::string& peer_arg, bool overwrite);
     /// `request <filename>`: searches the overlay, then asks the holders, best score first.
     void request_from_overlay(const std::string& name);
+    /// `get [-f] <filename> [peer ...]`: a swarm download from the given peers or the holders
+    /// a search finds.
+    void get(const std::vector<std::string>& args);
+    /// Searches the overlay, printing each holder; the holders best score first.
+    std::vector<PeerId> find_holders(const std::string& name);
+    long long score(const PeerId& peer);
     /// Parses a peer id (a bare port is on our host), printing why it is not one.
     std::optional<PeerId> peer_id(const std::string& arg, const std::string& usage_line);
     /// A peer as the lab shows it: the port alone on our own host, host:port otherwise.

@@ -4,27 +4,26 @@
 #include "p2p/file_index.hpp"
 #include "p2p/protocol.hpp"
 
-#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 namespace p2p {
 
+class Indexer;
+
 /// What to send back for one request.
 struct Reply {
     std::string header;             ///< answer text, or status field + length prefix
     std::optional<OpenFile> body;   ///< file streamed after the header (REQ / XREQ found)
     std::uint64_t body_offset = 0;  ///< XREQ: the first byte sent
+    bool digest_after = false;      ///< XREQ's 261: hash while sending, then send the digest
     std::string log;                ///< what the lab prints after "Response to peer X:  "
-    /// The node stopped before the answer was known: close the connection without one (any
-    /// answer would be false; the requester reports a vanished peer, which is the truth).
-    bool abandoned = false;
 };
 
-/// Decides the answer to one request. XREQ hashes the file (once per version, cached);
-/// `cancel` (the node's exit event) ends that early, and the reply is then `abandoned`.
-Reply handle_request(const protocol::Request& request, const FileIndex& index,
-                     const std::atomic<bool>* cancel = nullptr);
+/// Decides the answer to one request; never waits for a hash. XREQ takes the whole file's
+/// SHA-256 from the manifest the indexer made (`indexer` may be null), and without one answers
+/// 261: the digest follows the bytes.
+Reply handle_request(const protocol::Request& request, const FileIndex& index, const Indexer* indexer = nullptr);
 
 }  // namespace p2p

@@ -15,9 +15,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
 
 namespace p2p {
 
@@ -30,8 +32,11 @@ public:
     /// Manifests of the files of `index`'s folder, kept in `store_dir` as one file per file
     /// version, named FileVersion::name() (empty: in memory only; created if missing).
     /// Throws std::invalid_argument unless Manifest::valid_chunk_size(chunk_size).
+    /// `on_hashed`, if set, is told of each manifest computed (not of those loaded), on the
+    /// indexer's thread, without its lock.
+    using HashedFn = std::function<void(const std::string& name, const Manifest&, std::chrono::milliseconds took)>;
     Indexer(const FileIndex& index, boost::filesystem::path store_dir,
-            std::uint32_t chunk_size = Manifest::default_chunk_size);
+            std::uint32_t chunk_size = Manifest::default_chunk_size, HashedFn on_hashed = {});
     ~Indexer();  ///< stops and joins
     Indexer(const Indexer&) = delete;
     Indexer& operator=(const Indexer&) = delete;
@@ -66,13 +71,15 @@ private:
     /// One pass over the folder: each file's manifest found, loaded or computed; stale ones dropped.
     void scan();
     /// The manifest of one file version, from the store or computed; null if it cannot be had now.
-    std::shared_ptr<const Manifest> manifest_for(const OpenFile& file, const FileVersion& version);
+    std::shared_ptr<const Manifest> manifest_for(const std::string& name, const OpenFile& file,
+                                                 const FileVersion& version);
     /// Drops every manifest, in memory and in the store, of a version not in `current`.
     void forget_all_but(const std::set<FileVersion>& current);
 
     const FileIndex& index_;
     const boost::filesystem::path store_dir_;
     const std::uint32_t chunk_size_;
+    const HashedFn on_hashed_;
     std::atomic<bool> stop_{false};  ///< also the hashing's cancel flag
     boost::thread thread_;
 

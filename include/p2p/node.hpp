@@ -21,12 +21,14 @@
 #include "p2p/reputation.hpp"
 #include "p2p/session.hpp"
 #include "p2p/session_registry.hpp"
+#include "p2p/swarm_download.hpp"
 
 #include <boost/thread/mutex.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +59,7 @@ struct NodeConfig {
     std::chrono::seconds ban_time{600};                      ///< the first ban for bad data
     /// Bytes per second over all sessions (served files) / all downloads; 0: unlimited.
     std::uint64_t max_upload_rate = 0, max_download_rate = 0;
+    SwarmOptions swarm;                                      ///< `get`: chunks in flight, strikes
 };
 
 /// What a scan found, in target order. Ids whose probe never ran or was cut short are not
@@ -106,6 +109,30 @@ public:
     Pins& pins() { return pins_; }
     /// What each peer did for us, and bans (reputation.hpp).
     Reputation& reputation() { return reputation_; }
+    /// A connection of ours to `peer` for one job (a swarm source), not kept in the peer
+    /// table: handshake, pin and ban checked as connect() does. Null with why (`lab`: it was a
+    /// lab peer, which serves whole files only).
+    std::unique_ptr<Socket> dial(const PeerId& peer, std::string& why, bool* lab = nullptr);
+
+    /// How `get` went.
+    struct GetResult {
+        enum class Kind {
+            swarm,        ///< a swarm download ran: see `swarm`
+            no_manifest,  ///< no source had a manifest ready: `whole_file_sources` serve it whole
+            no_source,    ///< no source could serve it
+            interrupted   ///< quit or Ctrl-C before the download started
+        } kind;
+        SwarmDownload::Result swarm{SwarmDownload::Result::Kind::incomplete};
+        std::shared_ptr<const Manifest> manifest;
+        std::vector<PeerId> whole_file_sources;  ///< lab peers, and ours without a manifest yet
+    };
+    /// Downloads `name` chunk by chunk from `sources` (swarm_download.hpp), best first: the
+    /// manifest from the first that has one, then one worker per source. `note` and `progress`
+    /// are called on this thread.
+    GetResult get(const std::string& name, const std::vector<PeerId>& sources, bool overwrite,
+                  const std::function<void(const std::string&)>& note,
+                  const std::function<void(const SwarmDownload::Progress&)>& progress);
+
     bool disconnect(const PeerId& peer);
     bool is_connected(const PeerId& peer) const { return peers_.contains(peer); }
     std::vector<PeerId> connected_peers() const { return peers_.peers(); }
@@ -140,6 +167,8 @@ public:
 private:
     void on_accept(Socket socket, std::uint16_t peer_port);
     ReadLimits read_limits() { return {config_.stall_timeout, &exit_, &download_limit_}; }
+    /// Connects and runs the handshake, checking bans and pins; `out` is the connection.
+    ConnectResult open(const PeerId& peer, Socket& out, Handshake& shake, std::string* why);
     /// A peer answered: it is known from now on, and the list on disk says so.
     /// A peer we reached first-hand; `overlay`: it said it speaks the overlay.
     void remember(const PeerId& peer, bool overlay);

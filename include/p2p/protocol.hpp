@@ -11,6 +11,8 @@
 //                                          "450 :p2p-ext:1 not found." from a lab peer
 //   request          XREQ <filename> <offset>
 //   answer           "260 <size> <sha256-hex>\n" + the bytes from offset to size
+//                  | "261 <size>\n" + the bytes from offset to size + "<sha256-hex>\n"
+//                    (no manifest ready: the sender hashes as it sends, never before)
 //                  | "560 <f> not found.\n"  |  "416 <size>\n" (offset beyond the end)
 // The full rule set is in docs/protocol.md.
 #pragma once
@@ -84,14 +86,17 @@ std::string format_ext_request(std::string_view filename, std::uint64_t offset);
 /// "260 <size> <sha256-hex>\n", "560 <f> not found.\n", "416 <size>\n".
 std::string format_ext_found(std::uint64_t size, std::string_view sha256_hex);
 std::string format_ext_not_found(std::string_view filename);
+/// "261 <size>\n": the digest follows the bytes, as "<sha256-hex>\n".
+std::string format_ext_found_digest_after(std::uint64_t size);
 std::string format_ext_bad_offset(std::uint64_t size);
 
 /// An extension answer line, once complete.
 struct ExtAnswer {
     enum class Kind { incomplete, found, not_found, bad_offset, invalid } kind;
     std::uint64_t size = 0;  ///< found / bad_offset: the whole file's size
-    std::string sha256;      ///< found: 64 lowercase hex characters
+    std::string sha256;      ///< found with 260: 64 lowercase hex characters; 261: empty
     std::size_t consumed = 0;  ///< bytes of the line including '\n'
+    bool digest_follows = false;  ///< found with 261: the digest comes after the bytes
 };
 ExtAnswer parse_ext_answer(std::string_view received);
 

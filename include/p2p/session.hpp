@@ -23,6 +23,8 @@
 
 namespace p2p {
 
+class Indexer;
+
 /// Time limits of a session.
 struct SessionLimits {
     /// Bytes without '\n' become a request after this pause (lab peers send no terminator).
@@ -43,6 +45,7 @@ struct SessionExtensions {
     const Reputation* reputation = nullptr;   ///< a banned node's connections are refused
     HandshakeSlots* slots = nullptr;          ///< with a secret: left once proved or ended
     RateLimit* upload = nullptr;              ///< paid for every file byte sent
+    const Indexer* indexer = nullptr;         ///< manifests for XMAN, XGET and XREQ's digest
     std::chrono::milliseconds handshake_deadline{5000};  ///< with a secret: to prove it
 };
 
@@ -62,6 +65,8 @@ private:
     bool dispatch(const std::string& message);
     /// HELLO (answered with ours: the accepting half of handshake.hpp), PEERS, QUERY, HIT.
     bool dispatch_overlay(const std::string& message);
+    /// XMAN and XGET (swarm_server.hpp).
+    bool dispatch_swarm(const std::string& message);
     /// A PROOF line while the secret is awaited (network_secret.hpp); false: close.
     bool dispatch_proof(const std::string& message);
     /// The handshake is complete: checks the pin, and tells the overlay of the node.
@@ -91,6 +96,7 @@ private:
     const Reputation* reputation_;
     HandshakeSlots* slots_;
     RateLimit* upload_;  ///< the node's upload limit; null: none
+    const Indexer* indexer_;
     std::string node_id_;  ///< proved by its certificate, over TLS
     OverlayConnection link_;
 };

@@ -21,7 +21,6 @@
 
 namespace p2p::swarm {
 
-constexpr std::string_view capability = "swarm/1";
 /// Longest answer line we read: "270 " + the manifest's line, or a name echoed back.
 constexpr std::size_t max_answer_line = 512;
 

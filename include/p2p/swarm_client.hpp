@@ -1,0 +1,35 @@
+// The requesting side of the swarm's messages (swarm_protocol.hpp) on one connection of ours:
+// the manifest, and pipelined chunk requests whose answers arrive in order.
+#pragma once
+
+#include "p2p/manifest.hpp"
+#include "p2p/socket.hpp"
+#include "p2p/transfer.hpp"
+
+#include <memory>
+#include <string>
+
+namespace p2p {
+
+/// How a manifest request ended.
+struct ManifestAnswer {
+    enum class Kind { ready, not_ready, not_found, invalid_answer, lost } kind;
+    std::shared_ptr<const Manifest> manifest;  ///< ready: parsed, its root checked
+    ReadStatus lost_how = ReadStatus::ok;       ///< lost: how the connection ended
+};
+ManifestAnswer fetch_manifest(Socket& socket, const std::string& name, const ReadLimits& limits);
+
+/// Asks for chunk `index` (the answer comes later, in order).
+bool send_chunk_request(Socket& socket, const std::string& name, const Manifest& manifest, std::size_t index);
+
+/// How one chunk answer ended.
+struct ChunkAnswer {
+    enum class Kind { verified, bad_data, changed, invalid_answer, lost } kind;
+    ReadStatus lost_how = ReadStatus::ok;
+};
+/// Reads the answer to the request for chunk `index` into `buffer` (at least the chunk's
+/// length) and checks it against the manifest's digest.
+ChunkAnswer read_chunk(Socket& socket, const Manifest& manifest, std::size_t index, char* buffer,
+                       const ReadLimits& limits);
+
+}  // namespace p2p

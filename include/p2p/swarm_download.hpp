@@ -1,0 +1,127 @@
+// One swarm download: a file fetched chunk by chunk from several of our nodes at once, each
+// chunk verified against the manifest on arrival and written in place into name.part.
+//
+// Threads: one worker per source ("swarm"), started and joined by run(), which the console
+// thread calls and which returns only when every worker has ended. A worker owns its connection
+// (dialled by itself, or handed over with the manifest already fetched) and keeps up to `depth`
+// chunk requests in flight (one in the endgame). The caller's thread meanwhile waits, prints
+// the workers' notes and the progress, and passes a cancel (quit, Ctrl-C) on.
+//
+// A chunk that fails its digest goes back to the queue and is a strike against its source;
+// after max_strikes the source is dropped from this download (and, through the hooks, banned).
+// A source that vanishes, stalls or answers wrongly loses its chunks to the others. The file is
+// saved - fsync, then the final name - once every chunk is verified; otherwise the verified
+// chunks stay in name.part and a bitmap in the state folder says which (chunk_bitmap.hpp).
+#pragma once
+
+#include "p2p/chunk_picker.hpp"
+#include "p2p/file_index.hpp"
+#include "p2p/manifest.hpp"
+#include "p2p/peer_id.hpp"
+#include "p2p/socket.hpp"
+#include "p2p/transfer.hpp"
+
+#include <boost/filesystem/path.hpp>
+#include <boost/thread/condition_variable.hpp>
+#include <boost/thread/mutex.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace p2p {
+
+struct SwarmOptions {
+    std::size_t depth = 4;        ///< chunk requests in flight per source
+    std::size_t max_strikes = 3;  ///< bad chunks before a source is dropped
+    std::uint32_t max_chunk_size = 4u << 20;  ///< larger manifests are refused (memory per worker)
+};
+
+class SwarmDownload {
+public:
+    struct Source {
+        PeerId id;
+        std::unique_ptr<Socket> socket;  ///< opened, manifest fetched; null: the worker dials
+    };
+    /// What the download tells its owner (the node): called from worker threads.
+    struct Hooks {
+        /// Opens a connection of ours to `peer` (handshake done); null with the reason.
+        std::function<std::unique_ptr<Socket>(const PeerId& peer, std::string& why)> dial;
+        std::function<void(const PeerId&)> strike;                      ///< one bad chunk
+        std::function<void(const PeerId&)> struck_out;                  ///< dropped for bad data
+        std::function<void(const PeerId&, std::uint64_t bytes)> delivered;  ///< at the end
+    };
+    struct Progress {
+        std::uint64_t done = 0, total = 0;  ///< verified bytes (kept ones included), file size
+        std::uint64_t received = 0;         ///< verified bytes that arrived in this run
+        std::size_t active_sources = 0;
+    };
+    struct Result {
+        enum class Kind { saved, exists, incomplete, interrupted, changed, write_failed } kind;
+        std::uint64_t received = 0;    ///< verified bytes that arrived in this run
+        std::size_t sources_used = 0;  ///< sources that delivered at least one chunk
+        std::size_t kept_chunks = 0;   ///< verified chunks in the .part (resumed, or kept now)
+        std::size_t resumed_chunks = 0;  ///< chunks already here when it started
+        std::size_t chunk_count = 0;
+        std::uint64_t wasted = 0;      ///< bytes received twice (endgame) or bad
+        std::string detail;            ///< why, for a failure
+    };
+
+    /// `resume_file`: where the bitmap is kept (empty: no resume). `cancel`: the node's exit event.
+    SwarmDownload(std::string name, std::shared_ptr<const Manifest> manifest, const FileIndex& index,
+                  boost::filesystem::path resume_file, bool overwrite, Hooks hooks, ReadLimits limits,
+                  SwarmOptions options = {});
+    ~SwarmDownload();
+    SwarmDownload(const SwarmDownload&) = delete;
+    SwarmDownload& operator=(const SwarmDownload&) = delete;
+
+    /// Downloads from `sources` until the file is saved, every source is gone, or `cancel`.
+    /// `note` gets one line per event (a source dropped, and why); `progress` at most ten
+    /// times a second. Both are called on the caller's thread only.
+    Result run(std::vector<Source> sources, const std::function<void(const std::string&)>& note,
+               const std::function<void(const Progress&)>& progress);
+
+private:
+    struct Worker;
+    void work(Worker& w);
+    /// One source's download loop; returns why it ended ("" when the file is complete).
+    std::string fetch(Worker& w, Socket& socket);
+    void post(const std::string& line);
+    bool open_part(Result& result);
+    void resume(Result& result);
+    bool size_part(Result& result);
+    void save_bitmap();
+    void finish(Result& result);
+
+    const std::string name_;
+    const std::shared_ptr<const Manifest> manifest_;
+    const FileIndex& index_;
+    const boost::filesystem::path resume_file_;
+    const bool overwrite_;
+    const Hooks hooks_;
+    ReadLimits limits_;  ///< the workers': cancel is stop_ below
+    const SwarmOptions options_;
+    const std::atomic<bool>* outer_cancel_;  ///< the node's exit event
+    std::atomic<bool> stop_{false};          ///< every worker ends: done, failed or cancelled
+    int fd_ = -1;                            ///< name.part, written with pwrite by the workers
+
+    /// Guards everything below: the workers and the caller's wait loop. Never held across
+    /// network I/O, hashing or a disk write.
+    boost::mutex mutex_;
+    boost::condition_variable changed_;  ///< a chunk arrived, a worker ended, a note was posted
+    std::unique_ptr<ChunkPicker> picker_;
+    std::deque<std::string> notes_;
+    std::uint64_t received_ = 0, wasted_ = 0;
+    std::uint64_t resumed_bytes_ = 0;  ///< set before the workers start
+    std::size_t active_ = 0, changed_sources_ = 0;
+    std::string write_error_;  ///< the disk refused a chunk: the download ends
+    bool bitmap_dirty_ = false;
+    std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace p2p

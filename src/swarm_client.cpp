@@ -1,0 +1,74 @@
+#include "p2p/swarm_client.hpp"
+
+#include "p2p/hex.hpp"
+#include "p2p/sha256.hpp"
+#include "p2p/swarm_protocol.hpp"
+#include "p2p/trace.hpp"
+
+namespace p2p {
+namespace {
+
+ReadStatus read_answer(Socket& socket, swarm::Answer& answer, const ReadLimits& limits) {
+    std::string line;
+    if (auto st = read_line(socket, line, swarm::max_answer_line, limits); st != ReadStatus::ok) return st;
+    answer = swarm::parse_answer(line);
+    if (answer.kind == swarm::Answer::Kind::incomplete) answer.kind = swarm::Answer::Kind::invalid;
+    trace(socket, Trace::Dir::received, line);
+    return ReadStatus::ok;
+}
+
+bool send_line(Socket& socket, const std::string& line) {
+    std::error_code ec;
+    socket.write_all(line, ec);
+    if (!ec) trace(socket, Trace::Dir::sent, line);
+    return !ec;
+}
+
+}  // namespace
+
+ManifestAnswer fetch_manifest(Socket& socket, const std::string& name, const ReadLimits& limits) {
+    using K = ManifestAnswer::Kind;
+    if (!send_line(socket, swarm::format_manifest_request(name))) return {K::lost, nullptr, ReadStatus::closed};
+    swarm::Answer answer{swarm::Answer::Kind::invalid};
+    if (auto st = read_answer(socket, answer, limits); st != ReadStatus::ok) return {K::lost, nullptr, st};
+    switch (answer.kind) {
+    case swarm::Answer::Kind::not_ready: return {K::not_ready};
+    case swarm::Answer::Kind::not_found: return {K::not_found};
+    case swarm::Answer::Kind::manifest: break;
+    default: return {K::invalid_answer};
+    }
+    const auto body = manifest_body_length(answer.manifest_line);
+    if (!body) return {K::invalid_answer};
+    std::string bytes = answer.manifest_line + '\n';
+    const std::size_t line_size = bytes.size();
+    bytes.resize(line_size + *body);
+    if (auto st = read_exact(socket, bytes.data() + line_size, *body, limits); st != ReadStatus::ok)
+        return {K::lost, nullptr, st};
+    trace_note(socket, Trace::Dir::received, "manifest: " + std::to_string(*body / 32) + " chunk digests");
+    auto manifest = parse_manifest(bytes);
+    if (!manifest) return {K::invalid_answer};
+    return {K::ready, std::make_shared<const Manifest>(std::move(*manifest))};
+}
+
+bool send_chunk_request(Socket& socket, const std::string& name, const Manifest& manifest, std::size_t index) {
+    return send_line(socket, swarm::format_chunk_request(name, manifest.root_hex(), index));
+}
+
+ChunkAnswer read_chunk(Socket& socket, const Manifest& manifest, std::size_t index, char* buffer,
+                       const ReadLimits& limits) {
+    using K = ChunkAnswer::Kind;
+    swarm::Answer answer{swarm::Answer::Kind::invalid};
+    if (auto st = read_answer(socket, answer, limits); st != ReadStatus::ok) return {K::lost, st};
+    if (answer.kind == swarm::Answer::Kind::changed) return {K::changed};
+    const std::uint32_t length = manifest.chunk_length(index);
+    if (answer.kind != swarm::Answer::Kind::chunk || answer.index != index || answer.length != length)
+        return {K::invalid_answer};
+    if (auto st = read_exact(socket, buffer, length, limits); st != ReadStatus::ok) return {K::lost, st};
+    trace_note(socket, Trace::Dir::received, "chunk data: " + std::to_string(length) + " bytes");
+    Sha256 hash;
+    hash.update(buffer, length);
+    const auto& want = manifest.chunks[index];
+    return {hash.hex_digest() == to_hex(want.data(), want.size()) ? K::verified : K::bad_data};
+}
+
+}  // namespace p2p

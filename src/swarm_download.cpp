@@ -1,0 +1,412 @@
+#include "p2p/swarm_download.hpp"
+
+#include "p2p/atomic_file.hpp"
+#include "p2p/chunk_bitmap.hpp"
+#include "p2p/hex.hpp"
+#include "p2p/sha256.hpp"
+#include "p2p/swarm_client.hpp"
+#include "p2p/worker_thread.hpp"
+
+#include <boost/filesystem/operations.hpp>
+#include <boost/thread/lock_guard.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace p2p {
+
+struct SwarmDownload::Worker {
+    std::size_t number;
+    PeerId id;
+    std::unique_ptr<Socket> socket;  ///< handed over by the caller, or null
+    boost::thread thread;
+    std::uint64_t delivered = 0;     ///< verified bytes that were needed; guarded by mutex_
+    std::size_t strikes = 0;         ///< its thread only
+};
+
+namespace {
+
+constexpr auto wait_slice = boost::chrono::milliseconds(100);
+constexpr auto bitmap_interval = std::chrono::seconds(1);
+
+bool pwrite_all(int fd, const char* data, std::size_t len, std::uint64_t offset) {
+    while (len > 0) {
+        const ssize_t n = ::pwrite(fd, data, len, static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = ENOSPC;
+            return false;
+        }
+        data += n;
+        len -= static_cast<std::size_t>(n);
+        offset += static_cast<std::uint64_t>(n);
+    }
+    return true;
+}
+
+std::string chunk_digest_hex(const Manifest& m, std::size_t i) { return to_hex(m.chunks[i].data(), m.chunks[i].size()); }
+
+}  // namespace
+
+SwarmDownload::SwarmDownload(std::string name, std::shared_ptr<const Manifest> manifest, const FileIndex& index,
+                             boost::filesystem::path resume_file, bool overwrite, Hooks hooks, ReadLimits limits,
+                             SwarmOptions options)
+    : name_(std::move(name)), manifest_(std::move(manifest)), index_(index), resume_file_(std::move(resume_file)),
+      overwrite_(overwrite), hooks_(std::move(hooks)), limits_(limits), options_(options),
+      outer_cancel_(limits.cancel) {
+    limits_.cancel = &stop_;
+}
+
+SwarmDownload::~SwarmDownload() {
+    stop_ = true;
+    for (auto& w : workers_)
+        if (w->thread.joinable()) w->thread.join();
+    if (fd_ >= 0) ::close(fd_);
+}
+
+void SwarmDownload::post(const std::string& line) {
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    notes_.push_back(line);
+    changed_.notify_all();
+}
+
+bool SwarmDownload::open_part(Result& result) {
+    using K = Result::Kind;
+    boost::system::error_code fec;
+    if (!overwrite_ && boost::filesystem::exists(index_.path_for(name_), fec)) {
+        result.kind = K::exists;
+        return false;
+    }
+    // O_NOFOLLOW: a link planted under the .part name cannot redirect the writes elsewhere.
+    fd_ = ::open(index_.partial_path_for(name_).c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd_ < 0) {
+        result.kind = K::write_failed;
+        result.detail = std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+void SwarmDownload::resume(Result& result) {
+    const Manifest& m = *manifest_;
+    std::vector<bool> have(m.chunk_count(), false);
+    std::uint64_t kept_bytes = 0;
+    if (!resume_file_.empty()) {
+        std::ifstream in(resume_file_.string(), std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        struct stat st {};
+        const auto claimed = parse_chunk_bitmap(text.str(), m.root_hex(), m.chunk_count());
+        if (claimed && ::fstat(fd_, &st) == 0) {
+            // A hint only: each chunk it names is hashed again (a crash may have lost its bytes).
+            for (std::size_t i = 0; i < have.size() && !stop_; ++i) {
+                if (!(*claimed)[i] || m.chunk_offset(i) + m.chunk_length(i) > static_cast<std::uint64_t>(st.st_size))
+                    continue;
+                Sha256 hash;
+                if (hash.update_from_fd(fd_, m.chunk_offset(i), m.chunk_length(i), outer_cancel_) &&
+                    hash.hex_digest() == chunk_digest_hex(m, i)) {
+                    have[i] = true;
+                    kept_bytes += m.chunk_length(i);
+                }
+            }
+        }
+    }
+    result.resumed_chunks = static_cast<std::size_t>(std::count(have.begin(), have.end(), true));
+    resumed_bytes_ = kept_bytes;
+    std::random_device seed;
+    picker_ = std::make_unique<ChunkPicker>(have.size(), std::move(have), (std::uint64_t{seed()} << 32) | seed());
+}
+
+bool SwarmDownload::size_part(Result& result) {
+    // Nothing kept: whatever the .part held is not this file. Then the file's size, sparse.
+    if ((result.resumed_chunks == 0 && ::ftruncate(fd_, 0) != 0) ||
+        ::ftruncate(fd_, static_cast<off_t>(manifest_->size)) != 0) {
+        result.kind = Result::Kind::write_failed;
+        result.detail = std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+void SwarmDownload::save_bitmap() {
+    if (resume_file_.empty()) return;
+    std::string text;
+    {
+        boost::lock_guard<boost::mutex> lock(mutex_);
+        text = format_chunk_bitmap(manifest_->root_hex(), picker_->have());
+        bitmap_dirty_ = false;
+    }
+    std::string error;
+    boost::system::error_code fec;
+    boost::filesystem::create_directories(resume_file_.parent_path(), fec);
+    if (!write_atomically(resume_file_, text, 0644, error)) post("Resume state not saved: " + error + ".");
+}
+
+void SwarmDownload::finish(Result& result) {
+    using K = Result::Kind;
+    // Durable before visible: the final name only ever appears with every byte on disk (the
+    // workers started the writeback chunk by chunk, so this is short).
+    const int fd = fd_;
+    fd_ = -1;
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        result.kind = K::write_failed;
+        result.detail = std::strerror(errno);
+        return;
+    }
+    const int err = publish_download(index_.partial_path_for(name_).string(), index_.path_for(name_).string(),
+                                     overwrite_);
+    if (err == EEXIST && !overwrite_) {
+        result.kind = K::exists;
+    } else if (err != 0) {
+        result.kind = K::write_failed;
+        result.detail = std::strerror(err);
+    } else {
+        result.kind = K::saved;
+    }
+    boost::system::error_code fec;
+    if (!resume_file_.empty()) boost::filesystem::remove(resume_file_, fec);
+    ::unlink(index_.partial_path_for(name_).c_str());  // after a rename it is already gone
+}
+
+SwarmDownload::Result SwarmDownload::run(std::vector<Source> sources,
+                                         const std::function<void(const std::string&)>& note,
+                                         const std::function<void(const Progress&)>& progress) {
+    using K = Result::Kind;
+    Result result{K::incomplete};
+    result.chunk_count = manifest_->chunk_count();
+    if (manifest_->chunk_size > options_.max_chunk_size) {
+        result.detail = "its chunks are larger than " + std::to_string(options_.max_chunk_size) + " bytes";
+        return result;
+    }
+    if (!open_part(result)) return result;
+    resume(result);
+    if (outer_cancel_ && outer_cancel_->load()) {
+        result.kind = K::interrupted;
+        result.kept_chunks = result.resumed_chunks;
+        return result;
+    }
+    if (!size_part(result)) return result;
+
+    for (std::size_t i = 0; i < sources.size() && !picker_->done(); ++i) {
+        auto w = std::make_unique<Worker>();
+        w->number = i;
+        w->id = sources[i].id;
+        w->socket = std::move(sources[i].socket);
+        Worker* raw = w.get();
+        workers_.push_back(std::move(w));
+        try {
+            {
+                boost::lock_guard<boost::mutex> lock(mutex_);
+                ++active_;
+            }
+            raw->thread = start_worker("swarm", [this, raw] { work(*raw); });
+        } catch (const std::exception& e) {
+            boost::lock_guard<boost::mutex> lock(mutex_);
+            --active_;
+            notes_.push_back("No thread for source " + raw->id.to_string() + ": " + e.what() + ".");
+        }
+    }
+
+    const auto started = std::chrono::steady_clock::now();
+    auto last_shown = started - std::chrono::seconds(1);
+    auto last_saved = started;
+    auto snapshot = [&] {
+        return Progress{resumed_bytes_ + received_, manifest_->size, received_, active_};
+    };
+    boost::unique_lock<boost::mutex> lock(mutex_);
+    for (;;) {
+        while (!notes_.empty()) {
+            const std::string line = std::move(notes_.front());
+            notes_.pop_front();
+            lock.unlock();
+            note(line);
+            lock.lock();
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (progress && now - last_shown >= std::chrono::milliseconds(100)) {
+            last_shown = now;
+            const Progress p = snapshot();
+            lock.unlock();
+            progress(p);
+            lock.lock();
+        }
+        if (bitmap_dirty_ && now - last_saved >= bitmap_interval) {
+            last_saved = now;
+            lock.unlock();
+            save_bitmap();
+            lock.lock();
+        }
+        if (picker_->done() || active_ == 0 || !write_error_.empty() || (outer_cancel_ && outer_cancel_->load()))
+            break;
+        changed_.wait_for(lock, wait_slice);
+    }
+    stop_ = true;
+    lock.unlock();
+    for (auto& w : workers_)
+        if (w->thread.joinable()) w->thread.join();
+    for (const auto& line : notes_) note(line);
+    notes_.clear();
+    if (progress) progress(snapshot());
+
+    result.received = received_;
+    result.wasted = wasted_;
+    for (const auto& w : workers_)
+        if (w->delivered > 0) {
+            ++result.sources_used;
+            if (hooks_.delivered) hooks_.delivered(w->id, w->delivered);
+        }
+    if (!write_error_.empty()) {
+        result.kind = K::write_failed;
+        result.detail = write_error_;
+    } else if (picker_->done()) {
+        finish(result);
+        return result;
+    } else if (outer_cancel_ && outer_cancel_->load()) {
+        result.kind = K::interrupted;
+    } else if (changed_sources_ > 0 && changed_sources_ == workers_.size()) {
+        result.kind = K::changed;
+    }
+    save_bitmap();
+    result.kept_chunks = picker_->have_count();
+    return result;
+}
+
+void SwarmDownload::work(Worker& w) {
+    std::string why;
+    std::unique_ptr<Socket> socket = std::move(w.socket);
+    if (!socket) {
+        socket = hooks_.dial(w.id, why);
+        if (socket) {
+            // Every source must announce the same root: a source with another version of the
+            // file would only send chunks that fail.
+            auto m = fetch_manifest(*socket, name_, limits_);
+            switch (m.kind) {
+            case ManifestAnswer::Kind::ready:
+                if (m.manifest->root == manifest_->root) break;
+                why = "has another version of " + name_ + " (root " + m.manifest->root_hex().substr(0, 16) +
+                      "...); not used.";
+                {
+                    boost::lock_guard<boost::mutex> lock(mutex_);
+                    ++changed_sources_;
+                }
+                socket.reset();
+                break;
+            case ManifestAnswer::Kind::not_ready: why = "has not hashed " + name_ + " yet; not used."; break;
+            case ManifestAnswer::Kind::not_found: why = "no longer has " + name_ + "; not used."; break;
+            case ManifestAnswer::Kind::invalid_answer: why = "sent an invalid manifest; not used."; break;
+            case ManifestAnswer::Kind::lost: why = m.lost_how == ReadStatus::interrupted ? "" : "disconnected."; break;
+            }
+            if (m.kind != ManifestAnswer::Kind::ready) socket.reset();
+        } else {
+            why += ".";
+        }
+    }
+    if (socket) why = fetch(w, *socket);
+    socket.reset();
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    if (!why.empty() && !stop_) notes_.push_back("Source " + w.id.to_string() + " " + why);
+    picker_->drop(w.number);
+    --active_;
+    changed_.notify_all();
+}
+
+std::string SwarmDownload::fetch(Worker& w, Socket& socket) {
+    const Manifest& m = *manifest_;
+    std::vector<char> buffer(m.chunk_size);
+    std::deque<std::size_t> asked;
+    std::vector<std::size_t> fresh;
+    for (;;) {
+        if (stop_) return "";
+        {
+            boost::unique_lock<boost::mutex> lock(mutex_);
+            // In the endgame one at a time: a duplicate costs at most one chunk.
+            const std::size_t depth = picker_->endgame() ? 1 : options_.depth;
+            while (asked.size() < depth) {
+                auto i = picker_->pick(w.number);
+                if (!i) break;
+                asked.push_back(*i);
+                fresh.push_back(*i);
+            }
+            if (asked.empty()) {
+                if (picker_->done()) return "";
+                // Nothing to ask now; a failing source may give chunks back.
+                changed_.wait_for(lock, wait_slice);
+                continue;
+            }
+        }
+        for (std::size_t i : fresh)
+            if (!send_chunk_request(socket, name_, m, i)) return "disconnected; its chunks go to the others.";
+        fresh.clear();
+        const std::size_t i = asked.front();
+        asked.pop_front();
+        const std::uint32_t length = m.chunk_length(i);
+        const ChunkAnswer answer = read_chunk(socket, m, i, buffer.data(), limits_);
+        switch (answer.kind) {
+        case ChunkAnswer::Kind::verified: {
+            bool wanted;
+            {
+                boost::lock_guard<boost::mutex> lock(mutex_);
+                wanted = picker_->wanted(i);
+            }
+            // Written outside the lock; two endgame copies of one chunk are the same bytes.
+            if (wanted) {
+                if (!pwrite_all(fd_, buffer.data(), length, m.chunk_offset(i))) {
+                    boost::lock_guard<boost::mutex> lock(mutex_);
+                    write_error_ = std::strerror(errno);
+                    changed_.notify_all();
+                    return "";
+                }
+                // Start the writeback now, so the fsync at the end has little left to do.
+                ::sync_file_range(fd_, static_cast<off_t>(m.chunk_offset(i)), length, SYNC_FILE_RANGE_WRITE);
+            }
+            boost::lock_guard<boost::mutex> lock(mutex_);
+            if (wanted && picker_->complete(i, w.number)) {
+                received_ += length;
+                w.delivered += length;
+                bitmap_dirty_ = true;
+            } else {
+                picker_->complete(i, w.number);
+                wasted_ += length;
+            }
+            changed_.notify_all();
+            break;
+        }
+        case ChunkAnswer::Kind::bad_data: {
+            {
+                boost::lock_guard<boost::mutex> lock(mutex_);
+                picker_->failed(i, w.number);
+                wasted_ += length;
+            }
+            if (hooks_.strike) hooks_.strike(w.id);
+            if (++w.strikes >= options_.max_strikes) {
+                if (hooks_.struck_out) hooks_.struck_out(w.id);
+                return "sent " + std::to_string(w.strikes) + " chunks that failed their SHA-256; dropped from this "
+                       "download and banned.";
+            }
+            post("Chunk " + std::to_string(i) + " from " + w.id.to_string() + " failed its SHA-256 (strike " +
+                 std::to_string(w.strikes) + " of " + std::to_string(options_.max_strikes) + "); asked again.");
+            break;
+        }
+        case ChunkAnswer::Kind::changed: {
+            boost::lock_guard<boost::mutex> lock(mutex_);
+            ++changed_sources_;
+            return "no longer has this version of " + name_ + " (it changed there); its chunks go to the others.";
+        }
+        case ChunkAnswer::Kind::invalid_answer: return "sent an invalid answer; dropped from this download.";
+        case ChunkAnswer::Kind::lost:
+            switch (answer.lost_how) {
+            case ReadStatus::interrupted: return "";
+            case ReadStatus::timeout: return "stalled; its chunks go to the others.";
+            default: return "disconnected; its chunks go to the others.";
+            }
+        }
+    }
+}
+
+}  // namespace p2p
