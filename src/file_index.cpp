@@ -1,10 +1,8 @@
 #include "p2p/file_index.hpp"
 
 #include "p2p/protocol.hpp"
-#include "p2p/sha256.hpp"
 
 #include <boost/filesystem/operations.hpp>
-#include <boost/thread/lock_guard.hpp>
 
 #include <climits>
 #include <fcntl.h>
@@ -51,23 +49,6 @@ std::optional<OpenFile> FileIndex::open(std::string_view name) const {
     if (resolved.substr(0, canonical_dir_.size()) != canonical_dir_) return std::nullopt;
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     return OpenFile(guard.release(), static_cast<std::uint64_t>(st.st_size));
-}
-
-std::string FileIndex::sha256(const OpenFile& file, const std::atomic<bool>* cancel) const {
-    const auto key = FileVersion::of(file.fd());
-    if (!key) return {};
-    {
-        boost::lock_guard<boost::mutex> lock(digests_mutex_);
-        auto it = digests_.find(*key);
-        if (it != digests_.end()) return it->second;
-    }
-    Sha256 hash;
-    if (!hash.update_from_fd(file.fd(), 0, file.size(), cancel)) return {};
-    std::string digest = hash.hex_digest();
-    boost::lock_guard<boost::mutex> lock(digests_mutex_);
-    if (digests_.size() > 4096) digests_.clear();  // a bound, not an LRU: rehashing is only slower
-    digests_.emplace(*key, digest);
-    return digest;
 }
 
 boost::filesystem::path FileIndex::path_for(std::string_view name) const {

@@ -81,7 +81,7 @@ std::string without_server_lines(const std::string& text) {
         "Unknown message\\.|Peer [^ ]+ closed connection\\.|Peer [^ ]+ idle; |Too many peers; |"
         "Peer [0-9]+ is node |Peer [0-9]+ is one of our nodes|Peer [^ ]+ has node id |"
         "Peer [^ ]+ refused: .*; connection closed\\.|TLS with peer |"
-        "Message from peer |Sending to peer |Connection with peer ).*");
+        "Message from peer |Sending to peer |Connection with peer |Manifest of ).*");
     std::string out;
     std::size_t start = 0;
     while (start < text.size()) {

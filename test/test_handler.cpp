@@ -3,6 +3,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include "p2p/handler.hpp"
+#include "p2p/indexer.hpp"
+#include "p2p/sha256.hpp"
 #include "support.hpp"
 
 using namespace p2p;
@@ -69,18 +71,31 @@ BOOST_FIXTURE_TEST_CASE(empty_file_has_length_zero, Folder) {
     BOOST_TEST(r.body->size() == 0u);
 }
 
-// The node stopping while XREQ hashes the file: no answer at all, rather than a false
-// "560 not found" (the requester then reports a vanished peer, which is what happened).
-BOOST_AUTO_TEST_CASE(xreq_cut_short_by_the_exit_event_is_abandoned_not_answered) {
+// XREQ never waits for a hash: a file without a manifest (here 64 GiB, minutes of hashing) is
+// answered at once with 261 (the digest follows the data); with the indexer's manifest, 260
+// and the whole file's SHA-256 up front.
+BOOST_AUTO_TEST_CASE(xreq_answers_at_once_with_the_digest_before_or_after_the_data) {
     test::TempDir dir;
-    test::write_sparse_file(dir / "huge.bin", 64ull << 30);  // hashing it takes minutes
+    test::write_sparse_file(dir / "huge.bin", 64ull << 30);
     FileIndex idx(dir.path());
-    std::atomic<bool> stopping{false};
-    test::SetLater stop(stopping, 200ms);
-    Reply r = handle_request({protocol::Verb::ext_request, "huge.bin", 0}, idx, &stopping);
-    BOOST_TEST(r.abandoned);
-    BOOST_TEST(r.header.empty());
-    BOOST_TEST(!r.body);
+    const auto t0 = std::chrono::steady_clock::now();
+    Reply r = handle_request({protocol::Verb::ext_request, "huge.bin", 0}, idx);
+    BOOST_TEST(test::seconds_since(t0) < 5.0);
+    BOOST_TEST(r.header == "261 " + std::to_string(64ull << 30) + "\n");
+    BOOST_TEST(r.digest_after);
+    BOOST_REQUIRE(r.body);
+
+    test::write_file(dir / "small.bin", 3000, 4);
+    boost::filesystem::remove(dir / "huge.bin");
+    Indexer indexer(idx, {});
+    indexer.start();
+    BOOST_REQUIRE(indexer.wait_idle(test::patience));
+    r = handle_request({protocol::Verb::ext_request, "small.bin", 1000}, idx, &indexer);
+    Sha256 h;
+    h.update(test::read_file(dir / "small.bin").data(), 3000);
+    BOOST_TEST(r.header == "260 3000 " + h.hex_digest() + "\n");
+    BOOST_TEST(!r.digest_after);
+    BOOST_TEST(r.body_offset == 1000u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

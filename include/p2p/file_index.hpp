@@ -1,14 +1,10 @@
 // The shared folder: which names are safe, which files are served, where downloads land.
 #pragma once
 
-#include "p2p/file_version.hpp"
 
 #include <boost/filesystem/path.hpp>
-#include <boost/thread/mutex.hpp>
 
-#include <atomic>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,18 +59,9 @@ public:
 
     const boost::filesystem::path& dir() const { return dir_; }
 
-    /// SHA-256 (hex) of an opened file, remembered per file version (device, inode, size,
-    /// modification time), so a file asked for again is not read twice. Empty on a read error
-    /// or once `cancel` (the node's exit event) is set.
-    std::string sha256(const OpenFile& file, const std::atomic<bool>* cancel = nullptr) const;
-
 private:
     boost::filesystem::path dir_;
     std::string canonical_dir_;  ///< with a trailing '/', to test "is inside" by prefix
-
-    /// Guards digests_: sessions look up and add digests concurrently. Not held while hashing.
-    mutable boost::mutex digests_mutex_;
-    mutable std::map<FileVersion, std::string> digests_;
 };
 
 }  // namespace p2p
