@@ -1,6 +1,5 @@
 #include "p2p/swarm_client.hpp"
 
-#include "p2p/hex.hpp"
 #include "p2p/sha256.hpp"
 #include "p2p/swarm_protocol.hpp"
 #include "p2p/trace.hpp"
@@ -59,16 +58,21 @@ ChunkAnswer read_chunk(Socket& socket, const Manifest& manifest, std::size_t ind
     using K = ChunkAnswer::Kind;
     swarm::Answer answer{swarm::Answer::Kind::invalid};
     if (auto st = read_answer(socket, answer, limits); st != ReadStatus::ok) return {K::lost, st};
-    if (answer.kind == swarm::Answer::Kind::changed) return {K::changed};
+    // Gone or changed there: either way this version cannot come from it any more.
+    if (answer.kind == swarm::Answer::Kind::changed || answer.kind == swarm::Answer::Kind::not_found)
+        return {K::changed};
     const std::uint32_t length = manifest.chunk_length(index);
     if (answer.kind != swarm::Answer::Kind::chunk || answer.index != index || answer.length != length)
         return {K::invalid_answer};
     if (auto st = read_exact(socket, buffer, length, limits); st != ReadStatus::ok) return {K::lost, st};
     trace_note(socket, Trace::Dir::received, "chunk data: " + std::to_string(length) + " bytes");
+    return {K::received};
+}
+
+bool chunk_matches(const Manifest& manifest, std::size_t index, const char* data) {
     Sha256 hash;
-    hash.update(buffer, length);
-    const auto& want = manifest.chunks[index];
-    return {hash.hex_digest() == to_hex(want.data(), want.size()) ? K::verified : K::bad_data};
+    hash.update(data, manifest.chunk_length(index));
+    return hash.digest() == manifest.chunks[index];
 }
 
 }  // namespace p2p

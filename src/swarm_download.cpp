@@ -26,8 +26,20 @@ struct SwarmDownload::Worker {
     PeerId id;
     std::unique_ptr<Socket> socket;  ///< handed over by the caller, or null
     boost::thread thread;
-    std::uint64_t delivered = 0;     ///< verified bytes that were needed; guarded by mutex_
-    std::size_t strikes = 0;         ///< its thread only
+    /// Two chunk buffers: the worker reads into one while the verifier hashes and writes the
+    /// other. busy: handed to the verifier; guarded by mutex_, as the counts below.
+    std::vector<char> buffers[2];
+    bool busy[2] = {false, false};
+    std::uint64_t delivered = 0;     ///< verified bytes that were needed
+    std::size_t strikes = 0;         ///< chunks that failed their digest
+    bool struck_out = false;         ///< strikes reached the limit: the worker ends
+};
+
+/// A received chunk waiting for the verifier.
+struct SwarmDownload::Job {
+    Worker* worker;
+    std::size_t index;
+    int buffer;
 };
 
 namespace {
@@ -67,7 +79,17 @@ SwarmDownload::~SwarmDownload() {
     stop_ = true;
     for (auto& w : workers_)
         if (w->thread.joinable()) w->thread.join();
+    stop_verifier();
     if (fd_ >= 0) ::close(fd_);
+}
+
+void SwarmDownload::stop_verifier() {
+    {
+        boost::lock_guard<boost::mutex> lock(mutex_);
+        verifier_stop_ = true;
+        changed_.notify_all();
+    }
+    if (verifier_.joinable()) verifier_.join();
 }
 
 void SwarmDownload::post(const std::string& line) {
@@ -193,6 +215,14 @@ SwarmDownload::Result SwarmDownload::run(std::vector<Source> sources,
     }
     if (!size_part(result)) return result;
 
+    if (!picker_->done()) {
+        try {
+            verifier_ = start_worker("verify", [this] { verify(); });
+        } catch (const std::exception& e) {
+            result.detail = std::string("no thread could be started: ") + e.what();
+            return result;
+        }
+    }
     for (std::size_t i = 0; i < sources.size() && !picker_->done(); ++i) {
         auto w = std::make_unique<Worker>();
         w->number = i;
@@ -242,7 +272,9 @@ SwarmDownload::Result SwarmDownload::run(std::vector<Source> sources,
             save_bitmap();
             lock.lock();
         }
-        if (picker_->done() || active_ == 0 || !write_error_.empty() || (outer_cancel_ && outer_cancel_->load()))
+        // With no worker left, chunks still waiting for the verifier may yet complete the file.
+        const bool idle = active_ == 0 && jobs_.empty() && !verifying_;
+        if (picker_->done() || idle || !write_error_.empty() || (outer_cancel_ && outer_cancel_->load()))
             break;
         changed_.wait_for(lock, wait_slice);
     }
@@ -250,6 +282,7 @@ SwarmDownload::Result SwarmDownload::run(std::vector<Source> sources,
     lock.unlock();
     for (auto& w : workers_)
         if (w->thread.joinable()) w->thread.join();
+    stop_verifier();  // after the workers: it finishes what they handed it
     for (const auto& line : notes_) note(line);
     notes_.clear();
     if (progress) progress(snapshot());
@@ -318,13 +351,16 @@ void SwarmDownload::work(Worker& w) {
 
 std::string SwarmDownload::fetch(Worker& w, Socket& socket) {
     const Manifest& m = *manifest_;
-    std::vector<char> buffer(m.chunk_size);
+    for (auto& b : w.buffers) b.resize(m.chunk_size);
     std::deque<std::size_t> asked;
     std::vector<std::size_t> fresh;
     for (;;) {
         if (stop_) return "";
         {
             boost::unique_lock<boost::mutex> lock(mutex_);
+            if (w.struck_out)
+                return "sent " + std::to_string(w.strikes) + " chunks that failed their SHA-256; dropped from this "
+                       "download and banned.";
             // In the endgame one at a time: a duplicate costs at most one chunk.
             const std::size_t depth = picker_->endgame() ? 1 : options_.depth;
             while (asked.size() < depth) {
@@ -345,59 +381,28 @@ std::string SwarmDownload::fetch(Worker& w, Socket& socket) {
         fresh.clear();
         const std::size_t i = asked.front();
         asked.pop_front();
-        const std::uint32_t length = m.chunk_length(i);
-        const ChunkAnswer answer = read_chunk(socket, m, i, buffer.data(), limits_);
-        switch (answer.kind) {
-        case ChunkAnswer::Kind::verified: {
-            bool wanted;
-            {
-                boost::lock_guard<boost::mutex> lock(mutex_);
-                wanted = picker_->wanted(i);
-            }
-            // Written outside the lock; two endgame copies of one chunk are the same bytes.
-            if (wanted) {
-                if (!pwrite_all(fd_, buffer.data(), length, m.chunk_offset(i))) {
-                    boost::lock_guard<boost::mutex> lock(mutex_);
-                    write_error_ = std::strerror(errno);
-                    changed_.notify_all();
-                    return "";
-                }
-                // Start the writeback now, so the fsync at the end has little left to do.
-                ::sync_file_range(fd_, static_cast<off_t>(m.chunk_offset(i)), length, SYNC_FILE_RANGE_WRITE);
-            }
-            boost::lock_guard<boost::mutex> lock(mutex_);
-            if (wanted && picker_->complete(i, w.number)) {
-                received_ += length;
-                w.delivered += length;
-                bitmap_dirty_ = true;
-            } else {
-                picker_->complete(i, w.number);
-                wasted_ += length;
-            }
+        int b = 0;
+        {
+            boost::unique_lock<boost::mutex> lock(mutex_);
+            while (w.busy[0] && w.busy[1] && !stop_) changed_.wait_for(lock, wait_slice);
+            if (stop_) return "";
+            b = w.busy[0] ? 1 : 0;
+            w.busy[b] = true;
+        }
+        const ChunkAnswer answer = read_chunk(socket, m, i, w.buffers[b].data(), limits_);
+        boost::lock_guard<boost::mutex> lock(mutex_);
+        if (answer.kind == ChunkAnswer::Kind::received) {
+            // Hashed and written by the verifier while this thread reads the next chunk.
+            jobs_.push_back({&w, i, b});
             changed_.notify_all();
-            break;
+            continue;
         }
-        case ChunkAnswer::Kind::bad_data: {
-            {
-                boost::lock_guard<boost::mutex> lock(mutex_);
-                picker_->failed(i, w.number);
-                wasted_ += length;
-            }
-            if (hooks_.strike) hooks_.strike(w.id);
-            if (++w.strikes >= options_.max_strikes) {
-                if (hooks_.struck_out) hooks_.struck_out(w.id);
-                return "sent " + std::to_string(w.strikes) + " chunks that failed their SHA-256; dropped from this "
-                       "download and banned.";
-            }
-            post("Chunk " + std::to_string(i) + " from " + w.id.to_string() + " failed its SHA-256 (strike " +
-                 std::to_string(w.strikes) + " of " + std::to_string(options_.max_strikes) + "); asked again.");
-            break;
-        }
-        case ChunkAnswer::Kind::changed: {
-            boost::lock_guard<boost::mutex> lock(mutex_);
+        w.busy[b] = false;
+        switch (answer.kind) {
+        case ChunkAnswer::Kind::received: break;
+        case ChunkAnswer::Kind::changed:
             ++changed_sources_;
             return "no longer has this version of " + name_ + " (it changed there); its chunks go to the others.";
-        }
         case ChunkAnswer::Kind::invalid_answer: return "sent an invalid answer; dropped from this download.";
         case ChunkAnswer::Kind::lost:
             switch (answer.lost_how) {
@@ -406,6 +411,66 @@ std::string SwarmDownload::fetch(Worker& w, Socket& socket) {
             default: return "disconnected; its chunks go to the others.";
             }
         }
+    }
+}
+
+void SwarmDownload::verify() {
+    const Manifest& m = *manifest_;
+    for (;;) {
+        Job job{};
+        bool wanted = false;
+        {
+            boost::unique_lock<boost::mutex> lock(mutex_);
+            while (jobs_.empty() && !verifier_stop_) changed_.wait(lock);
+            if (jobs_.empty()) return;  // stopped, and everything handed over is done
+            job = jobs_.front();
+            jobs_.pop_front();
+            verifying_ = true;
+            wanted = picker_->wanted(job.index) && write_error_.empty();
+        }
+        Worker& w = *job.worker;
+        const std::uint32_t length = m.chunk_length(job.index);
+        const char* data = w.buffers[job.buffer].data();
+        // Not needed any more (an endgame duplicate): not even hashed.
+        const bool good = !wanted || chunk_matches(m, job.index, data);
+        std::string write_error;
+        if (wanted && good) {
+            // This is the only thread that writes the .part, so "wanted" still holds.
+            if (pwrite_all(fd_, data, length, m.chunk_offset(job.index)))
+                // Start the writeback now, so the fsync at the end has little left to do.
+                ::sync_file_range(fd_, static_cast<off_t>(m.chunk_offset(job.index)), length, SYNC_FILE_RANGE_WRITE);
+            else
+                write_error = std::strerror(errno);
+        }
+        bool strike = false, out = false;
+        {
+            boost::lock_guard<boost::mutex> lock(mutex_);
+            w.busy[job.buffer] = false;
+            verifying_ = false;
+            if (!write_error.empty()) {
+                write_error_ = write_error;
+            } else if (!good) {
+                picker_->failed(job.index, w.number);
+                wasted_ += length;
+                strike = true;
+                out = ++w.strikes >= options_.max_strikes && !w.struck_out;
+                if (out) w.struck_out = true;
+            } else if (wanted && picker_->complete(job.index, w.number)) {
+                received_ += length;
+                w.delivered += length;
+                bitmap_dirty_ = true;
+            } else {
+                picker_->complete(job.index, w.number);
+                wasted_ += length;
+            }
+            changed_.notify_all();
+        }
+        if (!strike) continue;
+        if (hooks_.strike) hooks_.strike(w.id);
+        if (out && hooks_.struck_out) hooks_.struck_out(w.id);
+        if (!out)
+            post("Chunk " + std::to_string(job.index) + " from " + w.id.to_string() + " failed its SHA-256 (strike " +
+                 std::to_string(w.strikes) + " of " + std::to_string(options_.max_strikes) + "); asked again.");
     }
 }
 

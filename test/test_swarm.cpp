@@ -161,8 +161,8 @@ BOOST_AUTO_TEST_CASE(a_file_changed_on_the_source_is_reported_not_mixed, *utf::t
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     write_file(src->dir / "shared" / "big.bin.new", 16 * mib, 10);
     fs::rename(src->dir / "shared" / "big.bin.new", src->dir / "shared" / "big.bin");
-    BOOST_REQUIRE(me.child->wait_for_at(me.seen, "Get big.bin failed: it changed on every source", big_transfer) !=
-                  std::string::npos);
+    BOOST_REQUIRE_MESSAGE(me.child->wait_for_at(me.seen, "Get big.bin failed: it changed on every source", big_transfer) !=
+                          std::string::npos, me.child->output() << "\n---- source:\n" << src->child->output());
     const std::string out = me.command("");
     BOOST_TEST(out.find("Source " + src->id() + " no longer has this version of big.bin (it changed there)") !=
                std::string::npos, out);

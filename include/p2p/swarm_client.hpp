@@ -24,12 +24,14 @@ bool send_chunk_request(Socket& socket, const std::string& name, const Manifest&
 
 /// How one chunk answer ended.
 struct ChunkAnswer {
-    enum class Kind { verified, bad_data, changed, invalid_answer, lost } kind;
+    enum class Kind { received, changed, invalid_answer, lost } kind;
     ReadStatus lost_how = ReadStatus::ok;
 };
 /// Reads the answer to the request for chunk `index` into `buffer` (at least the chunk's
-/// length) and checks it against the manifest's digest.
+/// length); the bytes are not checked yet (chunk_matches).
 ChunkAnswer read_chunk(Socket& socket, const Manifest& manifest, std::size_t index, char* buffer,
                        const ReadLimits& limits);
+/// True when `data` is chunk `index` of the manifest (its SHA-256 matches).
+bool chunk_matches(const Manifest& manifest, std::size_t index, const char* data);
 
 }  // namespace p2p

@@ -1,11 +1,13 @@
 // One swarm download: a file fetched chunk by chunk from several of our nodes at once, each
 // chunk verified against the manifest on arrival and written in place into name.part.
 //
-// Threads: one worker per source ("swarm"), started and joined by run(), which the console
-// thread calls and which returns only when every worker has ended. A worker owns its connection
-// (dialled by itself, or handed over with the manifest already fetched) and keeps up to `depth`
-// chunk requests in flight (one in the endgame). The caller's thread meanwhile waits, prints
-// the workers' notes and the progress, and passes a cancel (quit, Ctrl-C) on.
+// Threads: one worker per source ("swarm") and one verifier ("verify"), started and joined by
+// run(), which the console thread calls and which returns only when all have ended. A worker
+// owns its connection (dialled by itself, or handed over with the manifest already fetched),
+// keeps up to `depth` chunk requests in flight (one in the endgame) and reads each answer into
+// one of its two buffers; the verifier hashes it, writes it and frees the buffer, so receiving
+// (TLS decryption), hashing and writing overlap. The caller's thread meanwhile waits, prints
+// the notes and the progress, and passes a cancel (quit, Ctrl-C) on.
 //
 // A chunk that fails its digest goes back to the queue and is a strike against its source;
 // after max_strikes the source is dropped from this download (and, through the hooks, banned).
@@ -24,6 +26,7 @@
 #include <boost/filesystem/path.hpp>
 #include <boost/thread/condition_variable.hpp>
 #include <boost/thread/mutex.hpp>
+#include <boost/thread/thread.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -88,7 +91,11 @@ public:
 
 private:
     struct Worker;
+    struct Job;
     void work(Worker& w);
+    /// The verifier thread: hashes each received chunk, writes the good ones, strikes the rest.
+    void verify();
+    void stop_verifier();
     /// One source's download loop; returns why it ended ("" when the file is complete).
     std::string fetch(Worker& w, Socket& socket);
     void post(const std::string& line);
@@ -108,10 +115,10 @@ private:
     const SwarmOptions options_;
     const std::atomic<bool>* outer_cancel_;  ///< the node's exit event
     std::atomic<bool> stop_{false};          ///< every worker ends: done, failed or cancelled
-    int fd_ = -1;                            ///< name.part, written with pwrite by the workers
+    int fd_ = -1;                            ///< name.part, written with pwrite by the verifier
 
-    /// Guards everything below: the workers and the caller's wait loop. Never held across
-    /// network I/O, hashing or a disk write.
+    /// Guards everything below and each Worker's buffers and counts: the workers, the verifier
+    /// and the caller's wait loop. Never held across network I/O, hashing or a disk write.
     boost::mutex mutex_;
     boost::condition_variable changed_;  ///< a chunk arrived, a worker ended, a note was posted
     std::unique_ptr<ChunkPicker> picker_;
@@ -121,7 +128,11 @@ private:
     std::size_t active_ = 0, changed_sources_ = 0;
     std::string write_error_;  ///< the disk refused a chunk: the download ends
     bool bitmap_dirty_ = false;
+    std::deque<Job> jobs_;     ///< received chunks, oldest first, for the verifier
+    bool verifying_ = false;   ///< the verifier holds a job
+    bool verifier_stop_ = false;
     std::vector<std::unique_ptr<Worker>> workers_;
+    boost::thread verifier_;   ///< started by run(), joined after the workers
 };
 
 }  // namespace p2p
