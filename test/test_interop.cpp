@@ -162,6 +162,29 @@ BOOST_AUTO_TEST_CASE(our_node_requests_from_the_lab_peer) {
     Peers::quit(lab);
 }
 
+// `get` from a lab peer: it has no manifest and no chunks, so the file comes whole, with the
+// lab's REQ, and the lab peer sees nothing but lab bytes.
+BOOST_AUTO_TEST_CASE(get_takes_a_whole_file_from_a_lab_peer) {
+    Peers p;
+    write_file(p.lab_dir / "SkyShip.jpg", skyship_size, 1);
+    p.start_lab();
+    p.start_node();
+    Child& node = *p.node;
+    const std::string L = "127.0.0.1:" + p.lab_id();
+    BOOST_TEST(command(node, "get SkyShip.jpg " + p.lab_id(),
+                       "Source " + L + " is a lab peer (whole files only, no chunks).\n"
+                       "No source has a manifest of SkyShip.jpg ready; fetching it whole from " + L + ".\n", transfer_timeout));
+    BOOST_TEST(printed(node, "SkyShip.jpg found on " + p.lab_id() + ". 85021 bytes received.\n"));
+    Child& lab = *p.lab;
+    // Two connections: the probe that found it a lab peer, then the REQ.
+    BOOST_TEST(printed(lab, ":  250 SkyShip.jpg found. Length in bytes: 85021\n"));
+    BOOST_TEST(lab.output().find("XMAN") == std::string::npos);
+    BOOST_TEST(lab.output().find("HELLO") == std::string::npos);
+    Peers::quit(node);
+    BOOST_TEST(same_bytes(p.lab_dir / "SkyShip.jpg", p.node_dir / "SkyShip.jpg"));
+    Peers::quit(lab);
+}
+
 BOOST_AUTO_TEST_CASE(the_lab_peer_requests_from_our_node) {
     Peers p;
     write_file(p.node_dir / "SkyShip.jpg", skyship_size, 3);
