@@ -24,16 +24,19 @@ namespace {
 
 constexpr std::uint64_t mib = 1024 * 1024;
 
-/// A source node serving `name` (`size` bytes of pattern `seed`), its manifest ready.
-std::unique_ptr<OverlayNode> source(const std::string& name, std::uint64_t size, unsigned seed,
-                                    const std::vector<std::string>& extra = {"--max-upload-rate", "2M"}) {
+/// `n` source nodes serving `name` (`size` bytes of pattern `seed`), their manifests ready.
+/// The files are written once all have started, so their indexers hash them in parallel.
+std::vector<std::unique_ptr<OverlayNode>> sources(int n, const std::string& name, std::uint64_t size, unsigned seed,
+                                                  const std::vector<std::string>& extra = {"--max-upload-rate", "2M"}) {
     std::vector<std::string> args = {"--neighbours", "0"};
     args.insert(args.end(), extra.begin(), extra.end());
-    auto node = std::make_unique<OverlayNode>(args);
-    write_file(node->dir / "shared" / name, size, seed);
-    BOOST_REQUIRE_MESSAGE(node->child->wait_for_at(0, "Manifest of " + name + " ready", patience) != std::string::npos,
-                          node->child->output());
-    return node;
+    std::vector<std::unique_ptr<OverlayNode>> nodes;
+    for (int i = 0; i < n; ++i) nodes.push_back(std::make_unique<OverlayNode>(args));
+    for (auto& node : nodes) write_file(node->dir / "shared" / name, size, seed);
+    for (auto& node : nodes)
+        BOOST_REQUIRE_MESSAGE(node->child->wait_for_at(0, "Manifest of " + name + " ready", patience) != std::string::npos,
+                              node->child->output());
+    return nodes;
 }
 
 std::string ids(const std::vector<std::unique_ptr<OverlayNode>>& nodes) {
@@ -56,8 +59,7 @@ BOOST_AUTO_TEST_SUITE(integration)
 // Four sources, each at 2 MiB/s: every one delivers chunks, the file is byte-identical, and
 // the last line is the one scripts wait for.
 BOOST_AUTO_TEST_CASE(four_sources_share_one_download, *utf::timeout(300)) {
-    std::vector<std::unique_ptr<OverlayNode>> sources;
-    for (int i = 0; i < 4; ++i) sources.push_back(source("big.bin", 12 * mib + 12345, 5));
+    auto sources = ::sources(4, "big.bin", 12 * mib + 12345, 5);
     OverlayNode me({"--neighbours", "0"});
     const std::string out = me.command("get big.bin" + ids(sources), big_transfer);
     BOOST_TEST(last_line(out) == "big.bin: " + std::to_string(12 * mib + 12345) + " bytes received from 4 sources.", out);
@@ -79,8 +81,7 @@ BOOST_AUTO_TEST_CASE(four_sources_share_one_download, *utf::timeout(300)) {
 
 // A source killed mid-download: its chunks go to the others, and the file is complete.
 BOOST_AUTO_TEST_CASE(a_source_that_vanishes_loses_its_chunks_to_the_others, *utf::timeout(300)) {
-    std::vector<std::unique_ptr<OverlayNode>> sources;
-    for (int i = 0; i < 3; ++i) sources.push_back(source("big.bin", 12 * mib, 6));
+    auto sources = ::sources(3, "big.bin", 12 * mib, 6);
     OverlayNode me({"--neighbours", "0"});
     me.child->send("get big.bin" + ids(sources) + "\n");
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -98,8 +99,7 @@ BOOST_AUTO_TEST_CASE(a_source_that_vanishes_loses_its_chunks_to_the_others, *utf
 // old modification time, as bit rot would): its chunks fail, it is struck out and banned, and
 // the others complete the file byte for byte.
 BOOST_AUTO_TEST_CASE(a_source_sending_bad_chunks_is_struck_out, *utf::timeout(300)) {
-    std::vector<std::unique_ptr<OverlayNode>> sources;
-    for (int i = 0; i < 4; ++i) sources.push_back(source("big.bin", 16 * mib, 7));
+    auto sources = ::sources(4, "big.bin", 16 * mib, 7);
     {
         const fs::path f = sources[2]->dir / "shared" / "big.bin";
         struct stat st {};
@@ -125,7 +125,7 @@ BOOST_AUTO_TEST_CASE(a_source_sending_bad_chunks_is_struck_out, *utf::timeout(30
 
 // Ctrl-C keeps the verified chunks; the next run of the program resumes from them.
 BOOST_AUTO_TEST_CASE(ctrl_c_keeps_verified_chunks_and_get_resumes, *utf::timeout(300)) {
-    auto src = source("big.bin", 16 * mib, 8);
+    auto src = std::move(sources(1, "big.bin", 16 * mib, 8).front());
     TempDir keep;
     fs::create_directories(keep / "shared");
     {
@@ -141,6 +141,7 @@ BOOST_AUTO_TEST_CASE(ctrl_c_keeps_verified_chunks_and_get_resumes, *utf::timeout
     }
     BOOST_TEST(fs::exists(keep / "shared" / "big.bin.part"));
     BOOST_TEST(fs::exists(keep / "state" / "downloads" / "big.bin.chunks"));
+    BOOST_TEST(src->command("limit up 0").find("Upload limit set to unlimited.\n") != std::string::npos);  // the rest at full speed
     OverlayNode again({"--neighbours", "0", "--shared", (keep / "shared").string()}, keep / "state");
     const std::string out = again.command("get big.bin " + src->id(), big_transfer);
     BOOST_TEST(std::regex_search(out, std::regex("Resumed: [1-9][0-9]* of 16 chunks were already here")), out);
@@ -155,7 +156,7 @@ BOOST_AUTO_TEST_CASE(ctrl_c_keeps_verified_chunks_and_get_resumes, *utf::timeout
 // The file changes on its only source mid-download: detected (another root), reported, and
 // nothing of the new version is mixed into the old one.
 BOOST_AUTO_TEST_CASE(a_file_changed_on_the_source_is_reported_not_mixed, *utf::timeout(300)) {
-    auto src = source("big.bin", 16 * mib, 9);
+    auto src = std::move(sources(1, "big.bin", 16 * mib, 9).front());
     OverlayNode me({"--neighbours", "0"});
     me.child->send("get big.bin " + src->id() + "\n");
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
