@@ -31,8 +31,9 @@ count_results() {
             echo "  [$label] $mod: no result (did not build or did not run)"
             total_failed=$((total_failed + 1)); continue
         fi
-        p=$(grep -oE '[0-9]+ test cases? out of [0-9]+ passed' "$out" | head -1 | awk '{print $1}')
-        f=$(grep -oE '[0-9]+ test cases? out of [0-9]+ (failed|aborted)' "$out" | awk '{s+=$1} END {print s+0}')
+        # -a: a module's output may hold raw bytes (a test printing a peer's answer).
+        p=$(grep -aoE '[0-9]+ test cases? out of [0-9]+ passed' "$out" | head -1 | awk '{print $1}')
+        f=$(grep -aoE '[0-9]+ test cases? out of [0-9]+ (failed|aborted)' "$out" | awk '{s+=$1} END {print s+0}')
         p=${p:-0}
         if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
             echo "  [$label] $mod: crashed or printed no report:"; tail -20 "$out" | sed 's/^/    /'

@@ -32,7 +32,11 @@ std::vector<std::unique_ptr<OverlayNode>> sources(int n, const std::string& name
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<std::unique_ptr<OverlayNode>> nodes;
     for (int i = 0; i < n; ++i) nodes.push_back(std::make_unique<OverlayNode>(args));
-    for (auto& node : nodes) write_file(node->dir / "shared" / name, size, seed);
+    // Written beside the folder, then moved in whole: the indexer never sees half a file.
+    for (auto& node : nodes) {
+        write_file(node->dir / name, size, seed);
+        fs::rename(node->dir / name, node->dir / "shared" / name);
+    }
     for (auto& node : nodes)
         BOOST_REQUIRE_MESSAGE(node->child->wait_for_at(0, "Manifest of " + name + " ready", patience) != std::string::npos,
                               node->child->output());
