@@ -6,7 +6,8 @@
 namespace p2p {
 
 ChunkPicker::ChunkPicker(std::size_t count, std::vector<bool> have, std::uint64_t seed, std::size_t random_first)
-    : have_(std::move(have)), requesters_(count), random_left_(random_first), random_(seed) {
+    : have_(std::move(have)), requesters_(count), failed_by_(count, no_source), random_left_(random_first),
+      random_(seed) {
     have_.resize(count, false);
     have_count_ = static_cast<std::size_t>(std::count(have_.begin(), have_.end(), true));
     unrequested_ = count - have_count_;
@@ -25,26 +26,32 @@ std::optional<std::size_t> ChunkPicker::pick(Source s) {
         return i;
     };
     if (unrequested_ > 0) {
+        // A chunk that failed from `s` goes to another source first, so one bad spot on one
+        // disk cannot strike that source out on its own.
+        const auto free_for = [&](std::size_t i, bool strict) {
+            return !have_[i] && requesters_[i].empty() && !(strict && failed_by_[i] == s);
+        };
         if (random_left_ > 0) {
             --random_left_;
             // A few draws; a nearly finished file falls through to the scan below.
             std::uniform_int_distribution<std::size_t> any(0, have_.size() - 1);
             for (int tries = 0; tries < 16; ++tries) {
                 const std::size_t i = any(random_);
-                if (!have_[i] && requesters_[i].empty()) return take(i);
+                if (free_for(i, true)) return take(i);
             }
         }
-        for (std::size_t i = next_; i < have_.size(); ++i)
-            if (!have_[i] && requesters_[i].empty()) {
-                next_ = i + 1;
-                return take(i);
+        // No free chunk lies before next_; a skipped one keeps next_ from passing it.
+        std::optional<std::size_t> skipped;
+        for (std::size_t i = next_; i < have_.size(); ++i) {
+            if (!free_for(i, false)) continue;
+            if (failed_by_[i] == s) {
+                if (!skipped) skipped = i;
+                continue;
             }
-        // A chunk put back before next_ (failed, dropped): start over from the beginning.
-        for (std::size_t i = 0; i < have_.size(); ++i)
-            if (!have_[i] && requesters_[i].empty()) {
-                next_ = i + 1;
-                return take(i);
-            }
+            if (!skipped) next_ = i + 1;
+            return take(i);
+        }
+        if (skipped) return take(*skipped);  // no other chunk for it: its own failure, again
     }
     // Endgame: help with the chunk that has the fewest sources on it.
     std::optional<std::size_t> best;
@@ -80,7 +87,9 @@ bool ChunkPicker::complete(std::size_t i, Source s) {
 }
 
 void ChunkPicker::failed(std::size_t i, Source s) {
-    if (i < have_.size()) forget_request(i, s);
+    if (i >= have_.size()) return;
+    forget_request(i, s);
+    failed_by_[i] = s;
 }
 
 void ChunkPicker::drop(Source s) {

@@ -467,19 +467,21 @@ void Console::get(const std::vector<std::string>& args) {
     switch (r.kind) {
     case G::interrupted: out_.line("Get " + name + " interrupted; nothing fetched."); return;
     case G::no_source: out_.line("No source could serve " + name + "; nothing fetched."); return;
-    case G::no_manifest: {
-        const PeerId& whole = r.whole_file_sources.front();
-        out_.line("No source has a manifest of " + name + " ready; fetching it whole from " + whole.to_string() + ".");
-        request(name, whole.to_string(), overwrite);
+    case G::no_manifest:
+        for (const PeerId& whole : r.whole_file_sources) {
+            out_.line("No source has a manifest of " + name + " ready; fetching it whole from " + whole.to_string() + ".");
+            if (request(name, whole.to_string(), overwrite) || node_.exit_event().load()) return;
+        }
+        out_.line("No source could deliver " + name + " whole.");
         return;
-    }
     case G::swarm: break;
     }
     const auto& d = r.swarm;
     using K = SwarmDownload::Result::Kind;
-    const std::string part = name + std::string(FileIndex::partial_suffix);
     const std::string kept = std::to_string(d.kept_chunks) + " of " + std::to_string(d.chunk_count) +
-                             " chunks verified and kept in " + part;
+                             " chunks verified and kept in " + SwarmDownload::part_name(name);
+    // Without a state folder there is no bitmap: the chunks are there, but the next get starts over.
+    const std::string again = d.resumable ? ", 'get " + name + "' resumes." : " (no state folder: the next get starts over).";
     switch (d.kind) {
     case K::saved:
         if (d.resumed_chunks)
@@ -490,13 +492,12 @@ void Console::get(const std::vector<std::string>& args) {
                   (d.sources_used == 1 ? " source." : " sources."));
         break;
     case K::exists:
-        out_.line(name + " already exists in " + node_.files().dir().string() + "; kept it. Use 'get -f " + name +
-                  "' to replace it.");
+        out_.line(name + " already exists in " + node_.files().dir().string() + "; kept it (and the " + kept +
+                  "). Use 'get -f " + name + "' to replace it.");
         break;
-    case K::interrupted: out_.line("Get " + name + " interrupted; " + kept + ", 'get " + name + "' resumes."); break;
+    case K::interrupted: out_.line("Get " + name + " interrupted; " + kept + again); break;
     case K::incomplete:
-        out_.line("Get " + name + " failed: " + (d.detail.empty() ? "no source is left" : d.detail) + "; " + kept +
-                  ", 'get " + name + "' resumes.");
+        out_.line("Get " + name + " failed: " + (d.detail.empty() ? "no source is left" : d.detail) + "; " + kept + again);
         break;
     case K::changed:
         out_.line("Get " + name + " failed: it changed on every source during the download (another root); "

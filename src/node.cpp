@@ -2,7 +2,7 @@
 
 #include "p2p/handshake.hpp"
 #include "p2p/protocol.hpp"
-#include "p2p/swarm_client.hpp"
+#include "p2p/swarm_sources.hpp"
 #include "p2p/trace.hpp"
 #include "p2p/worker_thread.hpp"
 
@@ -261,58 +261,23 @@ std::unique_ptr<Socket> Node::dial(const PeerId& peer, std::string& why, bool* l
 Node::GetResult Node::get(const std::string& name, const std::vector<PeerId>& sources, bool overwrite,
                           const std::function<void(const std::string&)>& note,
                           const std::function<void(const SwarmDownload::Progress&)>& progress) {
-    GetResult out;
     using K = GetResult::Kind;
-    out.kind = K::no_source;
-    // The manifest comes from the first source that has one ready; every other source is
-    // dialled by its own worker, which checks that it announces the same root.
-    std::unique_ptr<Socket> first;
-    std::shared_ptr<const Manifest> manifest;
-    std::size_t first_index = 0;
-    for (std::size_t i = 0; i < sources.size() && !manifest && !exit_.load(); ++i) {
-        std::string why;
-        bool lab = false;
-        auto socket = dial(sources[i], why, &lab);
-        if (!socket) {
-            note("Source " + sources[i].to_string() + " " + why + ".");
-            if (lab) out.whole_file_sources.push_back(sources[i]);
-            continue;
-        }
-        const ManifestAnswer answer = fetch_manifest(*socket, name, read_limits());
-        switch (answer.kind) {
-        case ManifestAnswer::Kind::ready:
-            manifest = answer.manifest;
-            first = std::move(socket);
-            first_index = i;
-            break;
-        case ManifestAnswer::Kind::not_ready:
-            note("Source " + sources[i].to_string() + " has not hashed " + name + " yet.");
-            out.whole_file_sources.push_back(sources[i]);
-            break;
-        case ManifestAnswer::Kind::not_found: note("Source " + sources[i].to_string() + " does not have " + name + "."); break;
-        case ManifestAnswer::Kind::invalid_answer:
-            reputation_.record(reputation_key(pins_, sources[i]), Reputation::Event::invalid_answer);
-            note("Source " + sources[i].to_string() + " sent an invalid manifest.");
-            break;
-        case ManifestAnswer::Kind::lost: note("Source " + sources[i].to_string() + " disconnected."); break;
-        }
-    }
-    if (exit_.load() && !manifest) {
-        out.kind = K::interrupted;
-        return out;
-    }
-    if (!manifest) {
-        if (!out.whole_file_sources.empty()) out.kind = K::no_manifest;
+    GetResult out;
+    SourceSurvey survey = survey_sources(
+        name, sources, [this](const PeerId& peer, std::string& why, bool* lab) { return dial(peer, why, lab); },
+        read_limits(), config_.swarm);
+    for (const auto& line : survey.notes) note(line);
+    for (const auto& peer : survey.invalid)
+        reputation_.record(reputation_key(pins_, peer), Reputation::Event::invalid_answer);
+    out.whole_file_sources = std::move(survey.whole_file_sources);
+    if (!survey.manifest) {
+        out.kind = exit_.load() ? K::interrupted : out.whole_file_sources.empty() ? K::no_source : K::no_manifest;
         return out;
     }
     out.kind = K::swarm;
-    out.manifest = manifest;
-    std::vector<SwarmDownload::Source> swarm_sources;
-    swarm_sources.push_back({sources[first_index], std::move(first)});
-    for (std::size_t i = first_index + 1; i < sources.size(); ++i) swarm_sources.push_back({sources[i], nullptr});
+    out.manifest = survey.manifest;
 
     SwarmDownload::Hooks hooks;
-    hooks.dial = [this](const PeerId& peer, std::string& why) { return dial(peer, why); };
     // A bad chunk costs like an invalid answer; the last strike is bad data: a ban.
     hooks.strike = [this](const PeerId& peer) {
         reputation_.record(reputation_key(pins_, peer), Reputation::Event::invalid_answer);
@@ -325,8 +290,8 @@ Node::GetResult Node::get(const std::string& name, const std::vector<PeerId>& so
     };
     const boost::filesystem::path resume =
         config_.state_dir.empty() ? boost::filesystem::path() : config_.state_dir / "downloads" / (name + ".chunks");
-    SwarmDownload download(name, manifest, *index_, resume, overwrite, std::move(hooks), read_limits(), config_.swarm);
-    out.swarm = download.run(std::move(swarm_sources), note, progress);
+    SwarmDownload download(name, out.manifest, *index_, resume, overwrite, std::move(hooks), read_limits(), config_.swarm);
+    out.swarm = download.run(std::move(survey.chosen), note, progress);
     if (out.swarm.kind == SwarmDownload::Result::Kind::saved && indexer_) indexer_->wake();
     return out;
 }

@@ -1,8 +1,11 @@
 #include "p2p/swarm_client.hpp"
 
+#include "p2p/protocol.hpp"
 #include "p2p/sha256.hpp"
 #include "p2p/swarm_protocol.hpp"
 #include "p2p/trace.hpp"
+
+#include <algorithm>
 
 namespace p2p {
 namespace {
@@ -25,11 +28,12 @@ bool send_line(Socket& socket, const std::string& line) {
 
 }  // namespace
 
-ManifestAnswer fetch_manifest(Socket& socket, const std::string& name, const ReadLimits& limits) {
+ManifestAnswer fetch_manifest(Socket& socket, const std::string& name, const ReadLimits& limits, bool keep_body,
+                              std::size_t max_chunks) {
     using K = ManifestAnswer::Kind;
-    if (!send_line(socket, swarm::format_manifest_request(name))) return {K::lost, nullptr, ReadStatus::closed};
+    if (!send_line(socket, swarm::format_manifest_request(name))) return {K::lost, nullptr, {}, ReadStatus::closed};
     swarm::Answer answer{swarm::Answer::Kind::invalid};
-    if (auto st = read_answer(socket, answer, limits); st != ReadStatus::ok) return {K::lost, nullptr, st};
+    if (auto st = read_answer(socket, answer, limits); st != ReadStatus::ok) return {K::lost, nullptr, {}, st};
     switch (answer.kind) {
     case swarm::Answer::Kind::not_ready: return {K::not_ready};
     case swarm::Answer::Kind::not_found: return {K::not_found};
@@ -37,16 +41,28 @@ ManifestAnswer fetch_manifest(Socket& socket, const std::string& name, const Rea
     default: return {K::invalid_answer};
     }
     const auto body = manifest_body_length(answer.manifest_line);
-    if (!body) return {K::invalid_answer};
+    const auto words = protocol::split_words(answer.manifest_line);
+    if (!body || words.size() != 4 || *body / 32 > max_chunks) return {K::invalid_answer};
+    ManifestAnswer out{K::ready, nullptr, std::string(words[2])};
     std::string bytes = answer.manifest_line + '\n';
     const std::size_t line_size = bytes.size();
-    bytes.resize(line_size + *body);
-    if (auto st = read_exact(socket, bytes.data() + line_size, *body, limits); st != ReadStatus::ok)
-        return {K::lost, nullptr, st};
+    if (keep_body) {
+        bytes.resize(line_size + *body);
+        if (auto st = read_exact(socket, bytes.data() + line_size, *body, limits); st != ReadStatus::ok)
+            return {K::lost, nullptr, {}, st};
+        auto manifest = parse_manifest(bytes);
+        if (!manifest || manifest->root_hex() != out.root) return {K::invalid_answer};
+        out.manifest = std::make_shared<const Manifest>(std::move(*manifest));
+    } else {
+        char sink[64 * 1024];
+        for (std::size_t left = *body; left > 0;) {
+            const std::size_t n = std::min(left, sizeof sink);
+            if (auto st = read_exact(socket, sink, n, limits); st != ReadStatus::ok) return {K::lost, nullptr, {}, st};
+            left -= n;
+        }
+    }
     trace_note(socket, Trace::Dir::received, "manifest: " + std::to_string(*body / 32) + " chunk digests");
-    auto manifest = parse_manifest(bytes);
-    if (!manifest) return {K::invalid_answer};
-    return {K::ready, std::make_shared<const Manifest>(std::move(*manifest))};
+    return out;
 }
 
 bool send_chunk_request(Socket& socket, const std::string& name, const Manifest& manifest, std::size_t index) {

@@ -24,7 +24,7 @@ namespace p2p {
 struct SwarmDownload::Worker {
     std::size_t number;
     PeerId id;
-    std::unique_ptr<Socket> socket;  ///< handed over by the caller, or null
+    std::unique_ptr<Socket> socket;  ///< its connection, handed over by the caller
     boost::thread thread;
     /// Two chunk buffers: the worker reads into one while the verifier hashes and writes the
     /// other. busy: handed to the verifier; guarded by mutex_, as the counts below.
@@ -106,7 +106,7 @@ bool SwarmDownload::open_part(Result& result) {
         return false;
     }
     // O_NOFOLLOW: a link planted under the .part name cannot redirect the writes elsewhere.
-    fd_ = ::open(index_.partial_path_for(name_).c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    fd_ = ::open(part_path().c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd_ < 0) {
         result.kind = K::write_failed;
         result.detail = std::strerror(errno);
@@ -173,27 +173,23 @@ void SwarmDownload::save_bitmap() {
 void SwarmDownload::finish(Result& result) {
     using K = Result::Kind;
     // Durable before visible: the final name only ever appears with every byte on disk (the
-    // workers started the writeback chunk by chunk, so this is short).
+    // verifier started the writeback chunk by chunk, so this is short).
     const int fd = fd_;
     fd_ = -1;
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        result.kind = K::write_failed;
-        result.detail = std::strerror(errno);
+    int err = ::fsync(fd) == 0 ? 0 : errno;
+    if (::close(fd) != 0 && err == 0) err = errno;
+    if (err == 0) err = publish_download(part_path().string(), index_.path_for(name_).string(), overwrite_);
+    if (err == 0) {
+        result.kind = K::saved;
+        boost::system::error_code fec;
+        if (!resume_file_.empty()) boost::filesystem::remove(resume_file_, fec);
+        ::unlink(part_path().c_str());  // after a rename it is already gone
         return;
     }
-    const int err = publish_download(index_.partial_path_for(name_).string(), index_.path_for(name_).string(),
-                                     overwrite_);
-    if (err == EEXIST && !overwrite_) {
-        result.kind = K::exists;
-    } else if (err != 0) {
-        result.kind = K::write_failed;
-        result.detail = std::strerror(err);
-    } else {
-        result.kind = K::saved;
-    }
-    boost::system::error_code fec;
-    if (!resume_file_.empty()) boost::filesystem::remove(resume_file_, fec);
-    ::unlink(index_.partial_path_for(name_).c_str());  // after a rename it is already gone
+    // Not published: every verified chunk stays, and the bitmap that names them.
+    result.kind = err == EEXIST && !overwrite_ ? K::exists : K::write_failed;
+    result.detail = std::strerror(err);
+    save_bitmap();
 }
 
 SwarmDownload::Result SwarmDownload::run(std::vector<Source> sources,
@@ -202,8 +198,9 @@ SwarmDownload::Result SwarmDownload::run(std::vector<Source> sources,
     using K = Result::Kind;
     Result result{K::incomplete};
     result.chunk_count = manifest_->chunk_count();
-    if (manifest_->chunk_size > options_.max_chunk_size) {
-        result.detail = "its chunks are larger than " + std::to_string(options_.max_chunk_size) + " bytes";
+    if (manifest_->chunk_size > options_.max_chunk_size || manifest_->chunk_count() > options_.max_chunks) {
+        result.kind = K::write_failed;  // Node::get checks first; this is the last guard
+        result.detail = "the manifest is larger than this node accepts";
         return result;
     }
     if (!open_part(result)) return result;
@@ -298,6 +295,8 @@ SwarmDownload::Result SwarmDownload::run(std::vector<Source> sources,
         result.kind = K::write_failed;
         result.detail = write_error_;
     } else if (picker_->done()) {
+        result.kept_chunks = picker_->have_count();
+        result.resumable = !resume_file_.empty();
         finish(result);
         return result;
     } else if (outer_cancel_ && outer_cancel_->load()) {
@@ -307,41 +306,13 @@ SwarmDownload::Result SwarmDownload::run(std::vector<Source> sources,
     }
     save_bitmap();
     result.kept_chunks = picker_->have_count();
+    result.resumable = !resume_file_.empty();
     return result;
 }
 
 void SwarmDownload::work(Worker& w) {
-    std::string why;
-    std::unique_ptr<Socket> socket = std::move(w.socket);
-    if (!socket) {
-        socket = hooks_.dial(w.id, why);
-        if (socket) {
-            // Every source must announce the same root: a source with another version of the
-            // file would only send chunks that fail.
-            auto m = fetch_manifest(*socket, name_, limits_);
-            switch (m.kind) {
-            case ManifestAnswer::Kind::ready:
-                if (m.manifest->root == manifest_->root) break;
-                why = "has another version of " + name_ + " (root " + m.manifest->root_hex().substr(0, 16) +
-                      "...); not used.";
-                {
-                    boost::lock_guard<boost::mutex> lock(mutex_);
-                    ++changed_sources_;
-                }
-                socket.reset();
-                break;
-            case ManifestAnswer::Kind::not_ready: why = "has not hashed " + name_ + " yet; not used."; break;
-            case ManifestAnswer::Kind::not_found: why = "no longer has " + name_ + "; not used."; break;
-            case ManifestAnswer::Kind::invalid_answer: why = "sent an invalid manifest; not used."; break;
-            case ManifestAnswer::Kind::lost: why = m.lost_how == ReadStatus::interrupted ? "" : "disconnected."; break;
-            }
-            if (m.kind != ManifestAnswer::Kind::ready) socket.reset();
-        } else {
-            why += ".";
-        }
-    }
-    if (socket) why = fetch(w, *socket);
-    socket.reset();
+    std::string why = fetch(w, *w.socket);
+    w.socket.reset();
     boost::lock_guard<boost::mutex> lock(mutex_);
     if (!why.empty() && !stop_) notes_.push_back("Source " + w.id.to_string() + " " + why);
     picker_->drop(w.number);
@@ -452,9 +423,9 @@ void SwarmDownload::verify() {
             } else if (!good) {
                 picker_->failed(job.index, w.number);
                 wasted_ += length;
-                strike = true;
-                out = ++w.strikes >= options_.max_strikes && !w.struck_out;
-                if (out) w.struck_out = true;
+                // Answers already on their way from a source struck out count no more.
+                strike = !w.struck_out;
+                if (strike) out = w.struck_out = ++w.strikes >= options_.max_strikes;
             } else if (wanted && picker_->complete(job.index, w.number)) {
                 received_ += length;
                 w.delivered += length;

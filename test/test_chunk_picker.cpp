@@ -58,6 +58,20 @@ BOOST_AUTO_TEST_CASE(a_failed_chunk_goes_back_to_the_queue_first) {
     BOOST_TEST(*p.pick(2) == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(a_failed_chunk_goes_to_another_source_first) {
+    ChunkPicker p(4, {}, 1, 0);
+    BOOST_TEST(*p.pick(0) == 0u);
+    p.failed(0, 0);
+    BOOST_TEST(*p.pick(0) == 1u);  // not chunk 0 again
+    BOOST_TEST(*p.pick(1) == 0u);  // another source takes it
+    BOOST_TEST(*p.pick(0) == 2u);
+    BOOST_TEST(*p.pick(0) == 3u);
+    ChunkPicker q(1, {}, 1, 0);
+    q.pick(0);
+    q.failed(0, 0);
+    BOOST_TEST(*q.pick(0) == 0u);  // the only source left gets it again
+}
+
 BOOST_AUTO_TEST_CASE(a_dropped_source_loses_all_its_chunks) {
     ChunkPicker p(4, {}, 1, 0);
     p.pick(0);

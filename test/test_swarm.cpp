@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(four_sources_share_one_download, *utf::timeout(300)) {
     BOOST_TEST(last_line(out) == "big.bin: " + std::to_string(12 * mib + 12345) + " bytes received from 4 sources.", out);
     BOOST_TEST(out.find("Every chunk verified (SHA-256, root ") != std::string::npos, out);
     BOOST_TEST(same_bytes(me.dir / "shared" / "big.bin", sources[0]->dir / "shared" / "big.bin"));
-    BOOST_TEST(!fs::exists(me.dir / "shared" / "big.bin.part"));
+    BOOST_TEST(!fs::exists(me.dir / "shared" / "big.bin.swarm.part"));
     BOOST_TEST(!fs::exists(me.dir / "state" / "downloads" / "big.bin.chunks"));
     // Each source served a share: chunks are not logged one by one, but the manifest is.
     for (auto& s : sources) BOOST_TEST(s->child->wait_for_at(0, ":  270 big.bin: manifest of 13 chunks") != std::string::npos);
@@ -140,10 +140,10 @@ BOOST_AUTO_TEST_CASE(ctrl_c_keeps_verified_chunks_and_get_resumes, *utf::timeout
         me.child->kill_now(SIGINT);
         BOOST_TEST(me.child->wait_exit() == 0);
         BOOST_TEST(std::regex_search(me.child->output(), std::regex("Get big\\.bin interrupted; [1-9][0-9]* of 16 chunks "
-                                                                    "verified and kept in big\\.bin\\.part, 'get big\\.bin' resumes\\.")),
+                                                                    "verified and kept in big\\.bin\\.swarm\\.part, 'get big\\.bin' resumes\\.")),
                    me.child->output());
     }
-    BOOST_TEST(fs::exists(keep / "shared" / "big.bin.part"));
+    BOOST_TEST(fs::exists(keep / "shared" / "big.bin.swarm.part"));
     BOOST_TEST(fs::exists(keep / "state" / "downloads" / "big.bin.chunks"));
     BOOST_TEST(src->command("limit up 0").find("Upload limit set to unlimited.\n") != std::string::npos);  // the rest at full speed
     OverlayNode again({"--neighbours", "0", "--shared", (keep / "shared").string()}, keep / "state");

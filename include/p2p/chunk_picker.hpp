@@ -35,7 +35,7 @@ public:
     std::optional<std::size_t> pick(Source s);
     /// `s` delivered chunk i, verified: true when it was still missing (it is now had).
     bool complete(std::size_t i, Source s);
-    /// `s` will not deliver chunk i (bad data, lost): it goes back to the queue.
+    /// `s` sent a bad copy of chunk i: it goes back to the queue, for another source first.
     void failed(std::size_t i, Source s);
     /// `s` is gone: every chunk it was asked for goes back.
     void drop(Source s);
@@ -53,6 +53,8 @@ private:
 
     std::vector<bool> have_;
     std::vector<std::vector<Source>> requesters_;  ///< per chunk: who is fetching it now
+    static constexpr Source no_source = static_cast<Source>(-1);
+    std::vector<Source> failed_by_;                ///< per chunk: the last source whose copy failed
     std::size_t have_count_ = 0;
     std::size_t unrequested_ = 0;  ///< missing chunks nobody is fetching
     std::size_t next_ = 0;         ///< no unrequested missing chunk lies before this one

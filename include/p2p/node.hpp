@@ -126,9 +126,9 @@ public:
         std::shared_ptr<const Manifest> manifest;
         std::vector<PeerId> whole_file_sources;  ///< lab peers, and ours without a manifest yet
     };
-    /// Downloads `name` chunk by chunk from `sources` (swarm_download.hpp), best first: the
-    /// manifest from the first that has one, then one worker per source. `note` and `progress`
-    /// are called on this thread.
+    /// Downloads `name` chunk by chunk from `sources` (best first): every source is asked for
+    /// its version, the one most announce is fetched (swarm_sources.hpp), with one worker per
+    /// source that has it (swarm_download.hpp). `note` and `progress` are called on this thread.
     GetResult get(const std::string& name, const std::vector<PeerId>& sources, bool overwrite,
                   const std::function<void(const std::string&)>& note,
                   const std::function<void(const SwarmDownload::Progress&)>& progress);

@@ -14,10 +14,15 @@ namespace p2p {
 /// How a manifest request ended.
 struct ManifestAnswer {
     enum class Kind { ready, not_ready, not_found, invalid_answer, lost } kind;
-    std::shared_ptr<const Manifest> manifest;  ///< ready: parsed, its root checked
+    std::shared_ptr<const Manifest> manifest;  ///< ready, when the body was kept: parsed, root checked
+    std::string root;                           ///< ready: the root its line announces (hex)
     ReadStatus lost_how = ReadStatus::ok;       ///< lost: how the connection ended
 };
-ManifestAnswer fetch_manifest(Socket& socket, const std::string& name, const ReadLimits& limits);
+/// Asks for `name`'s manifest. With `keep_body` false only the announced root is kept (the
+/// digests are read and dropped): enough to compare sources, without holding every source's
+/// list. A manifest of more than `max_chunks` chunks is an invalid answer (its body unread).
+ManifestAnswer fetch_manifest(Socket& socket, const std::string& name, const ReadLimits& limits, bool keep_body,
+                              std::size_t max_chunks);
 
 /// Asks for chunk `index` (the answer comes later, in order).
 bool send_chunk_request(Socket& socket, const std::string& name, const Manifest& manifest, std::size_t index);

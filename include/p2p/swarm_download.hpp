@@ -3,7 +3,7 @@
 //
 // Threads: one worker per source ("swarm") and one verifier ("verify"), started and joined by
 // run(), which the console thread calls and which returns only when all have ended. A worker
-// owns its connection (dialled by itself, or handed over with the manifest already fetched),
+// owns its connection (opened by the node, which asked every source for the manifest's root),
 // keeps up to `depth` chunk requests in flight (one in the endgame) and reads each answer into
 // one of its two buffers; the verifier hashes it, writes it and frees the buffer, so receiving
 // (TLS decryption), hashing and writing overlap. The caller's thread meanwhile waits, prints
@@ -42,19 +42,19 @@ namespace p2p {
 struct SwarmOptions {
     std::size_t depth = 4;        ///< chunk requests in flight per source
     std::size_t max_strikes = 3;  ///< bad chunks before a source is dropped
-    std::uint32_t max_chunk_size = 4u << 20;  ///< larger manifests are refused (memory per worker)
+    std::size_t max_sources = 16;  ///< sources used at most (each costs a thread and 2 chunk buffers)
+    std::uint32_t max_chunk_size = 4u << 20;  ///< larger chunks are refused (memory per worker)
+    std::size_t max_chunks = 1u << 20;  ///< longer manifests are refused (32 bytes each in memory)
 };
 
 class SwarmDownload {
 public:
     struct Source {
         PeerId id;
-        std::unique_ptr<Socket> socket;  ///< opened, manifest fetched; null: the worker dials
+        std::unique_ptr<Socket> socket;  ///< a connection of ours that announced the manifest's root
     };
-    /// What the download tells its owner (the node): called from worker threads.
+    /// What the download tells its owner (the node): called from its threads.
     struct Hooks {
-        /// Opens a connection of ours to `peer` (handshake done); null with the reason.
-        std::function<std::unique_ptr<Socket>(const PeerId& peer, std::string& why)> dial;
         std::function<void(const PeerId&)> strike;                      ///< one bad chunk
         std::function<void(const PeerId&)> struck_out;                  ///< dropped for bad data
         std::function<void(const PeerId&, std::uint64_t bytes)> delivered;  ///< at the end
@@ -68,7 +68,8 @@ public:
         enum class Kind { saved, exists, incomplete, interrupted, changed, write_failed } kind;
         std::uint64_t received = 0;    ///< verified bytes that arrived in this run
         std::size_t sources_used = 0;  ///< sources that delivered at least one chunk
-        std::size_t kept_chunks = 0;   ///< verified chunks in the .part (resumed, or kept now)
+        std::size_t kept_chunks = 0;   ///< verified chunks in part_name (resumed, or kept now)
+        bool resumable = false;        ///< a bitmap names them, so the next `get` resumes
         std::size_t resumed_chunks = 0;  ///< chunks already here when it started
         std::size_t chunk_count = 0;
         std::uint64_t wasted = 0;      ///< bytes received twice (endgame) or bad
@@ -82,6 +83,10 @@ public:
     ~SwarmDownload();
     SwarmDownload(const SwarmDownload&) = delete;
     SwarmDownload& operator=(const SwarmDownload&) = delete;
+
+    /// Where the chunks wait: name.swarm.part (never served, as any ".part"; not name.part, which
+    /// `request` would take for a prefix of the file).
+    static std::string part_name(const std::string& name) { return name + ".swarm.part"; }
 
     /// Downloads from `sources` until the file is saved, every source is gone, or `cancel`.
     /// `note` gets one line per event (a source dropped, and why); `progress` at most ten
@@ -102,6 +107,7 @@ private:
     bool open_part(Result& result);
     void resume(Result& result);
     bool size_part(Result& result);
+    boost::filesystem::path part_path() const { return index_.dir() / part_name(name_); }
     void save_bitmap();
     void finish(Result& result);
 
