@@ -73,14 +73,16 @@ def drop_caches():
 class Peer:
     """One peer process with its console on pipes; stdout lines arrive timestamped in a queue."""
 
-    def __init__(self, kind, port, shared, node, lab, log, state_root=None):
+    def __init__(self, kind, port, shared, node, lab, log, state_root=None, extra=(), quiet=True):
+        """A node gets `extra` options; quiet=False keeps its server lines (bench/swarm.py reads them)."""
         if kind == 'node':
-            cmd = [node, '--port', str(port), '--shared', shared, '--quiet']
+            cmd = [node, '--port', str(port), '--shared', shared] + (['--quiet'] if quiet else []) + list(extra)
             if state_root:
                 cmd += ['--state', os.path.join(state_root, str(port))]
         else:
             cmd = [sys.executable, lab, str(port), shared]
         self.log = log
+        self.history = []  # every line read so far, in order
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, bufsize=0)
         self.lines = queue.Queue()
@@ -92,6 +94,7 @@ class Peer:
             line = raw.decode(errors='replace').rstrip('\n')
             if self.log:
                 self.log.write(line + '\n')
+            self.history.append(line)
             self.lines.put((now, line))
         self.lines.put((time.monotonic(), None))
 
