@@ -26,10 +26,7 @@ struct SwarmDownload::Worker {
     PeerId id;
     std::unique_ptr<Socket> socket;  ///< its connection, handed over by the caller
     boost::thread thread;
-    /// Two chunk buffers: the worker reads into one while the verifier hashes and writes the
-    /// other. busy: handed to the verifier; guarded by mutex_, as the counts below.
-    std::vector<char> buffers[2];
-    bool busy[2] = {false, false};
+    // Guarded by mutex_: the verifier counts them.
     std::uint64_t delivered = 0;     ///< verified bytes that were needed
     std::size_t strikes = 0;         ///< chunks that failed their digest
     bool struck_out = false;         ///< strikes reached the limit: the worker ends
@@ -39,7 +36,7 @@ struct SwarmDownload::Worker {
 struct SwarmDownload::Job {
     Worker* worker;
     std::size_t index;
-    int buffer;
+    std::size_t buffer;  ///< in buffers_
 };
 
 namespace {
@@ -212,6 +209,10 @@ SwarmDownload::Result SwarmDownload::run(std::vector<Source> sources,
     }
     if (!size_part(result)) return result;
 
+    // The pool every worker reads into and the verifier frees: one per source and a few to spare,
+    // so receiving goes on while the verifier waits on the disk.
+    buffers_.resize(std::max<std::size_t>(8, std::min(sources.size(), options_.max_sources) + 2));
+    for (std::size_t b = 0; b < buffers_.size(); ++b) free_buffers_.push_back(b);
     if (!picker_->done()) {
         try {
             verifier_ = start_worker("verify", [this] { verify(); });
@@ -322,7 +323,6 @@ void SwarmDownload::work(Worker& w) {
 
 std::string SwarmDownload::fetch(Worker& w, Socket& socket) {
     const Manifest& m = *manifest_;
-    for (auto& b : w.buffers) b.resize(m.chunk_size);
     std::deque<std::size_t> asked;
     std::vector<std::size_t> fresh;
     for (;;) {
@@ -352,15 +352,18 @@ std::string SwarmDownload::fetch(Worker& w, Socket& socket) {
         fresh.clear();
         const std::size_t i = asked.front();
         asked.pop_front();
-        int b = 0;
+        std::size_t b = 0;
         {
             boost::unique_lock<boost::mutex> lock(mutex_);
-            while (w.busy[0] && w.busy[1] && !stop_) changed_.wait_for(lock, wait_slice);
+            while (free_buffers_.empty() && !stop_) changed_.wait_for(lock, wait_slice);
             if (stop_) return "";
-            b = w.busy[0] ? 1 : 0;
-            w.busy[b] = true;
+            b = free_buffers_.back();
+            free_buffers_.pop_back();
         }
-        const ChunkAnswer answer = read_chunk(socket, m, i, w.buffers[b].data(), limits_);
+        // Sized on first use: a small file never touches a whole chunk's pages.
+        auto& buffer = buffers_[b];
+        if (buffer.size() < m.chunk_length(i)) buffer.resize(m.chunk_length(i));
+        const ChunkAnswer answer = read_chunk(socket, m, i, buffer.data(), limits_);
         boost::lock_guard<boost::mutex> lock(mutex_);
         if (answer.kind == ChunkAnswer::Kind::received) {
             // Hashed and written by the verifier while this thread reads the next chunk.
@@ -368,7 +371,7 @@ std::string SwarmDownload::fetch(Worker& w, Socket& socket) {
             changed_.notify_all();
             continue;
         }
-        w.busy[b] = false;
+        free_buffers_.push_back(b);
         switch (answer.kind) {
         case ChunkAnswer::Kind::received: break;
         case ChunkAnswer::Kind::changed:
@@ -401,7 +404,7 @@ void SwarmDownload::verify() {
         }
         Worker& w = *job.worker;
         const std::uint32_t length = m.chunk_length(job.index);
-        const char* data = w.buffers[job.buffer].data();
+        const char* data = buffers_[job.buffer].data();
         // Not needed any more (an endgame duplicate): not even hashed.
         const bool good = !wanted || chunk_matches(m, job.index, data);
         std::string write_error;
@@ -416,7 +419,7 @@ void SwarmDownload::verify() {
         bool strike = false, out = false;
         {
             boost::lock_guard<boost::mutex> lock(mutex_);
-            w.busy[job.buffer] = false;
+            free_buffers_.push_back(job.buffer);
             verifying_ = false;
             if (!write_error.empty()) {
                 write_error_ = write_error;

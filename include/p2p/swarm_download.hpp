@@ -5,8 +5,8 @@
 // run(), which the console thread calls and which returns only when all have ended. A worker
 // owns its connection (opened by the node, which asked every source for the manifest's root),
 // keeps up to `depth` chunk requests in flight (one in the endgame) and reads each answer into
-// one of its two buffers; the verifier hashes it, writes it and frees the buffer, so receiving
-// (TLS decryption), hashing and writing overlap. The caller's thread meanwhile waits, prints
+// a buffer of a shared pool; the verifier hashes it, writes it and frees the buffer, so
+// receiving (TLS decryption), hashing and writing overlap. The caller's thread meanwhile waits, prints
 // the notes and the progress, and passes a cancel (quit, Ctrl-C) on.
 //
 // A chunk that fails its digest goes back to the queue and is a strike against its source;
@@ -42,7 +42,7 @@ namespace p2p {
 struct SwarmOptions {
     std::size_t depth = 4;        ///< chunk requests in flight per source
     std::size_t max_strikes = 3;  ///< bad chunks before a source is dropped
-    std::size_t max_sources = 16;  ///< sources used at most (each costs a thread and 2 chunk buffers)
+    std::size_t max_sources = 16;  ///< sources used at most (each costs a thread and a chunk buffer)
     std::uint32_t max_chunk_size = 4u << 20;  ///< larger chunks are refused (memory per worker)
     std::size_t max_chunks = 1u << 20;  ///< longer manifests are refused (32 bytes each in memory)
 };
@@ -123,7 +123,7 @@ private:
     std::atomic<bool> stop_{false};          ///< every worker ends: done, failed or cancelled
     int fd_ = -1;                            ///< name.part, written with pwrite by the verifier
 
-    /// Guards everything below and each Worker's buffers and counts: the workers, the verifier
+    /// Guards everything below and each Worker's counts: the workers, the verifier
     /// and the caller's wait loop. Never held across network I/O, hashing or a disk write.
     boost::mutex mutex_;
     boost::condition_variable changed_;  ///< a chunk arrived, a worker ended, a note was posted
@@ -135,6 +135,8 @@ private:
     std::string write_error_;  ///< the disk refused a chunk: the download ends
     bool bitmap_dirty_ = false;
     std::deque<Job> jobs_;     ///< received chunks, oldest first, for the verifier
+    std::vector<std::vector<char>> buffers_;  ///< chunk buffers (sources + 2, at least 8)
+    std::vector<std::size_t> free_buffers_;   ///< those neither being read into nor queued
     bool verifying_ = false;   ///< the verifier holds a job
     bool verifier_stop_ = false;
     std::vector<std::unique_ptr<Worker>> workers_;
