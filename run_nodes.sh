@@ -44,7 +44,8 @@ starts the lab's demo: nodes ${PORTS[*]} on $HOST, each sharing shared/<port>.
                (--base-port P: P up): node i is bootstrapped from node i-1 and keeps
                $OVERLAY_NEIGHBOURS neighbours, so gossip joins them and a search crosses hops.
                Node <port> shares $OVERLAY_DIR/shared/<port>/ (file-<port>.txt; the last
-               node also far.txt), keeps its state in $OVERLAY_DIR/state/<port>/; each
+               node also far.txt; all but the first swarm.bin, 16 MiB, for
+               'get swarm.bin'), keeps its state in $OVERLAY_DIR/state/<port>/; each
                start begins afresh (the last run moves to $OVERLAY_DIR.prev/). Commands
                and output as with --detach:
                    echo 'search far.txt' > $OVERLAY_DIR/$OVERLAY_BASE.in
@@ -364,11 +365,14 @@ start_overlay() {
     check_ports "${ports[@]}"
     fresh_dir "$OVERLAY_DIR"
     echo "${ports[*]}" >"$OVERLAY_DIR/ports" || exit 1
+    # The same 16 MiB on every node: 'get swarm.bin' fetches it from all of them at once.
+    head -c $((16 * 1024 * 1024)) /dev/urandom >"$OVERLAY_DIR/swarm.bin" || abort_start "$OVERLAY_DIR" "${ports[@]}"
     for i in "${!ports[@]}"; do
         p=${ports[$i]}
         mkdir -p "$OVERLAY_DIR/shared/$p" "$OVERLAY_DIR/state/$p" || abort_start "$OVERLAY_DIR" "${ports[@]}"
         echo "file-$p.txt: shared by node $p of the overlay demo." >"$OVERLAY_DIR/shared/$p/file-$p.txt"
         [ "$p" = "$last" ] && echo "far.txt: only node $p, the last one, shares it." >"$OVERLAY_DIR/shared/$p/far.txt"
+        [ "$i" -gt 0 ] && { ln "$OVERLAY_DIR/swarm.bin" "$OVERLAY_DIR/shared/$p/swarm.bin" || abort_start "$OVERLAY_DIR" "${ports[@]}"; }
         args=(--shared "$OVERLAY_DIR/shared/$p" --state "$OVERLAY_DIR/state/$p" --neighbours "$OVERLAY_NEIGHBOURS")
         [ "$i" -gt 0 ] && args+=(--bootstrap "$HOST:${ports[i - 1]}")
         spawn_node "$OVERLAY_DIR" "$p" "${args[@]}" || abort_start "$OVERLAY_DIR" "${ports[@]}"
@@ -378,9 +382,11 @@ start_overlay() {
 Overlay nodes $first-$last ($n) run in the background on $HOST, each bootstrapped from the
 one before; gossip tells each about the others within seconds.
   folder:        $OVERLAY_DIR/   (<port>.in: commands in, <port>.log: output, <port>.pid;
-                 shared/<port>/ holds file-<port>.txt, and far.txt on $last only)
+                 shared/<port>/ holds file-<port>.txt, far.txt on $last only, and
+                 swarm.bin on every node but $first)
   send commands: echo peers > $OVERLAY_DIR/$first.in
                  echo 'search far.txt' > $OVERLAY_DIR/$first.in
+                 echo 'get swarm.bin' > $OVERLAY_DIR/$first.in
   read output:   tail -f $OVERLAY_DIR/$first.log
   stop:          ./run_nodes.sh --stop
 EOF

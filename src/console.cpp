@@ -1,4 +1,5 @@
 #include "p2p/console.hpp"
+#include "p2p/progress_bar.hpp"
 
 #include <boost/filesystem/operations.hpp>
 
@@ -30,7 +31,6 @@ constexpr const char* connect_usage = "Usage: connect <peer_id>";
 constexpr const char* disconnect_usage = "Usage: disconnect <peer_id>";
 constexpr const char* sf_usage = "Usage: sf <filename>";
 constexpr const char* request_usage = "Usage: request <filename> <peer_id>";
-constexpr const char* get_usage = "Usage: get [-f] <filename> [<peer_id> ...]";
 constexpr const char* search_usage = "Usage: search <filename> [ttl]   (ttl 1 to 15, default 7)";
 // How long `search` waits for hits (Ctrl-C ends it at once).
 constexpr std::chrono::milliseconds search_wait{3000};
@@ -43,34 +43,6 @@ std::vector<std::string> split(const std::string& line) {
     for (std::string w; in >> w;) words.push_back(w);
     return words;
 }
-
-// "[#######.....]  42%  12.3 MiB/s  ETA 0:07" - updated at most ten times a second. The rate
-// counts what arrived since the start (a resumed download's kept bytes are not a speed).
-class ProgressBar {
-public:
-    explicit ProgressBar(Output& out) : out_(out), start_(Clock::now()), last_(start_) {}
-    void operator()(std::uint64_t done, std::uint64_t total) { show(done, total, done, {}); }
-    void show(std::uint64_t done, std::uint64_t total, std::uint64_t arrived, const std::string& extra) {
-        auto now = Clock::now();
-        if (done != total && now - last_ < std::chrono::milliseconds(100)) return;
-        last_ = now;
-        double secs = std::chrono::duration<double>(now - start_).count();
-        double rate = secs > 0 ? arrived / secs : 0;
-        int pct = total ? static_cast<int>(done * 100 / total) : 100;
-        std::string bar(30, '.');
-        for (int i = 0; i < pct * 30 / 100; ++i) bar[i] = '#';
-        long eta = rate > 0 ? static_cast<long>((total - done) / rate) : 0;
-        char line[200];
-        std::snprintf(line, sizeof line, "[%s] %3d%%  %s/s%s  ETA %ld:%02ld", bar.c_str(), pct,
-                      format_bytes(rate).c_str(), extra.c_str(), eta / 60, eta % 60);
-        out_.progress(line);
-    }
-
-private:
-    using Clock = std::chrono::steady_clock;
-    Output& out_;
-    Clock::time_point start_, last_;
-};
 
 }  // namespace
 
@@ -422,89 +394,6 @@ void Console::request_from_overlay(const std::string& name) {
         if (node_.exit_event().load()) return;
     }
     out_.line("No holder of " + name + " could deliver it.");
-}
-
-void Console::get(const std::vector<std::string>& args) {
-    const bool overwrite = !args.empty() && args[0] == "-f";
-    const std::size_t first = overwrite ? 1 : 0;
-    if (args.size() <= first) {
-        out_.line(get_usage);
-        return;
-    }
-    const std::string& name = args[first];
-    if (!valid_filename(name)) return;
-    boost::system::error_code fec;
-    if (!overwrite && boost::filesystem::exists(node_.files().path_for(name), fec)) {
-        out_.line(name + " already exists in " + node_.files().dir().string() + "; kept it. Use 'get -f " + name +
-                  "' to replace it.");
-        return;
-    }
-    std::vector<PeerId> sources;
-    if (args.size() > first + 1) {
-        for (std::size_t i = first + 1; i < args.size(); ++i) {
-            auto peer = peer_id(args[i], get_usage);
-            if (!peer) return;
-            if (std::find(sources.begin(), sources.end(), *peer) == sources.end()) sources.push_back(*peer);
-        }
-        out_.line("Get " + name + " from " + std::to_string(sources.size()) + (sources.size() == 1 ? " source:" : " sources:"));
-    } else {
-        if (!node_.overlay()) return;
-        out_.line("Get " + name + ": searching the overlay (ttl " + std::to_string(overlay::default_ttl) + "):");
-        sources = find_holders(name);
-        if (sources.empty()) return;
-    }
-    ProgressBar bar(out_);
-    std::function<void(const SwarmDownload::Progress&)> progress;
-    if (out_.interactive())
-        progress = [&bar](const SwarmDownload::Progress& p) {
-            bar.show(p.done, p.total, p.received,
-                     "  " + std::to_string(p.active_sources) + (p.active_sources == 1 ? " source" : " sources"));
-        };
-    auto note = [this](const std::string& line) { out_.line(protocol::escape_control(line)); };
-    const Node::GetResult r = node_.get(name, sources, overwrite, note, progress);
-    out_.end_progress();
-    using G = Node::GetResult::Kind;
-    switch (r.kind) {
-    case G::interrupted: out_.line("Get " + name + " interrupted; nothing fetched."); return;
-    case G::no_source: out_.line("No source could serve " + name + "; nothing fetched."); return;
-    case G::no_manifest:
-        for (const PeerId& whole : r.whole_file_sources) {
-            out_.line("No source has a manifest of " + name + " ready; fetching it whole from " + whole.to_string() + ".");
-            if (request(name, whole.to_string(), overwrite) || node_.exit_event().load()) return;
-        }
-        out_.line("No source could deliver " + name + " whole.");
-        return;
-    case G::swarm: break;
-    }
-    const auto& d = r.swarm;
-    using K = SwarmDownload::Result::Kind;
-    const std::string kept = std::to_string(d.kept_chunks) + " of " + std::to_string(d.chunk_count) +
-                             " chunks verified and kept in " + SwarmDownload::part_name(name);
-    // Without a state folder there is no bitmap: the chunks are there, but the next get starts over.
-    const std::string again = d.resumable ? ", 'get " + name + "' resumes." : " (no state folder: the next get starts over).";
-    switch (d.kind) {
-    case K::saved:
-        if (d.resumed_chunks)
-            out_.line("Resumed: " + std::to_string(d.resumed_chunks) + " of " + std::to_string(d.chunk_count) +
-                      " chunks were already here (verified again).");
-        out_.line("Every chunk verified (SHA-256, root " + r.manifest->root_hex().substr(0, 16) + "...).");
-        out_.line(name + ": " + std::to_string(d.received) + " bytes received from " + std::to_string(d.sources_used) +
-                  (d.sources_used == 1 ? " source." : " sources."));
-        break;
-    case K::exists:
-        out_.line(name + " already exists in " + node_.files().dir().string() + "; kept it (and the " + kept +
-                  "). Use 'get -f " + name + "' to replace it.");
-        break;
-    case K::interrupted: out_.line("Get " + name + " interrupted; " + kept + again); break;
-    case K::incomplete:
-        out_.line("Get " + name + " failed: " + (d.detail.empty() ? "no source is left" : d.detail) + "; " + kept + again);
-        break;
-    case K::changed:
-        out_.line("Get " + name + " failed: it changed on every source during the download (another root); "
-                  "nothing was mixed: " + kept + " (of the old version; the next get starts over).");
-        break;
-    case K::write_failed: out_.line("Could not save " + name + ": " + d.detail + "; " + kept + "."); break;
-    }
 }
 
 void Console::topology(const std::string& file) {

@@ -147,7 +147,15 @@ bool Session::dispatch_swarm(const std::string& message) {
         output_.server_line("Received message from " + name_ + ": " + pr::render_bytes(message));
         output_.server_line("Response to peer " + name_ + ":  " + pr::escape_control(reply.log));
     }
-    if (!send(reply.header)) return false;
+    std::error_code sent;
+    socket_->write_all(reply.header, sent);
+    if (sent) return false;
+    // A manifest's digests are binary: the trace shows its line and how many follow.
+    const std::size_t line = reply.header.find('\n') + 1;
+    trace(*socket_, Trace::Dir::sent, reply.header.substr(0, line));
+    if (line < reply.header.size())
+        trace_note(*socket_, Trace::Dir::sent, "manifest: " + std::to_string((reply.header.size() - line) / 32) +
+                                                   " chunk digests");
     if (reply.body) {
         std::error_code ec;
         send_file_range(*socket_, *reply.body, reply.offset, reply.length, ec, upload_, &exit_event_);

@@ -1,6 +1,7 @@
-// The swarm's wire messages, between our nodes only (after the handshake, like XREQ): a
-// manifest request and chunk requests, answered in order on the connection they came on, so a
-// requester may pipeline several. Pure: parse and format, no I/O.
+// The swarm's wire messages: a manifest request and chunk requests, answered in order on the
+// connection they came on, so a requester may pipeline several. Our nodes send them only after
+// the handshake, so a lab peer never receives one; a node answers them from anyone it serves
+// (they give nothing REQ does not). Pure: parse and format, no I/O.
 //
 //   XMAN <filename>                  -> "270 " + the manifest (manifest.hpp: a line, then the
 //                                       chunk digests, 32 raw bytes each)
