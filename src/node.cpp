@@ -74,7 +74,8 @@ void Node::start(std::error_code& ec) {
         Manifest::default_chunk_size, [this](const std::string& name, const Manifest& m, std::chrono::milliseconds took) {
             char secs[32];
             std::snprintf(secs, sizeof secs, "%.1f", took.count() / 1000.0);
-            output_.server_line("Manifest of " + name + " ready: " + std::to_string(m.chunk_count()) + " chunks, root " +
+            output_.server_line("Manifest of " + name + " ready: " + std::to_string(m.chunk_count()) +
+                                (m.chunk_count() == 1 ? " chunk, root " : " chunks, root ") +
                                 m.root_hex().substr(0, 16) + "... (" + secs + " s).");
         });
     try {

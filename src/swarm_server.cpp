@@ -31,7 +31,8 @@ SwarmReply answer_swarm_request(std::string_view line, const FileIndex& index, c
             return reply;
         }
         reply.header = swarm::format_manifest_header() + serialize(*manifest);
-        reply.log = "270 " + name + ": manifest of " + std::to_string(manifest->chunk_count()) + " chunks, root " +
+        reply.log = "270 " + name + ": manifest of " + std::to_string(manifest->chunk_count()) +
+                    (manifest->chunk_count() == 1 ? " chunk, root " : " chunks, root ") +
                     manifest->root_hex().substr(0, 16) + "...";
         return reply;
     }

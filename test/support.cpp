@@ -450,7 +450,7 @@ std::string OverlayNode::command(const std::string& line, std::chrono::milliseco
     BOOST_REQUIRE_MESSAGE(at != std::string::npos, "no prompt after " << line << ":\n" << child->output());
     seen = at + 1 + node_prompt.size();
     // Without the indexer's lines: they come from its thread at any time, between any two lines.
-    static const std::regex manifest_line("Manifest of .* ready: [0-9]+ chunks, root [0-9a-f]+\\.\\.\\. \\([0-9.]+ s\\)\\.\n");
+    static const std::regex manifest_line("Manifest of .* ready: [0-9]+ chunks?, root [0-9a-f]+\\.\\.\\. \\([0-9.]+ s\\)\\.\n");
     return std::regex_replace(child->output().substr(from, at + 1 - from), manifest_line, "");
 }
 
