@@ -3,7 +3,8 @@
 // out), resume after Ctrl-C, a file changed on its only source, and the fallbacks (no manifest
 // yet; nothing found). Sources are slowed with --max-upload-rate so that every one of them
 // takes part and there is time to act mid-download; the checks are on bytes and lines, never on
-// speed.
+// speed. The cases labelled "slow" run in test/run.sh's release pass only (CI time); the
+// sanitizer passes run the four sources, the bad chunks and the resume, where the threads are.
 #define BOOST_TEST_MODULE swarm
 #include <boost/test/unit_test.hpp>
 
@@ -84,7 +85,7 @@ BOOST_AUTO_TEST_CASE(four_sources_share_one_download, *utf::timeout(300)) {
 }
 
 // A source killed mid-download: its chunks go to the others, and the file is complete.
-BOOST_AUTO_TEST_CASE(a_source_that_vanishes_loses_its_chunks_to_the_others, *utf::timeout(300)) {
+BOOST_AUTO_TEST_CASE(a_source_that_vanishes_loses_its_chunks_to_the_others, *utf::timeout(300) * utf::label("slow")) {
     auto sources = ::sources(3, "big.bin", 12 * mib, 6);
     OverlayNode me({"--neighbours", "0"});
     me.child->send("get big.bin" + ids(sources) + "\n");
@@ -159,7 +160,7 @@ BOOST_AUTO_TEST_CASE(ctrl_c_keeps_verified_chunks_and_get_resumes, *utf::timeout
 
 // The file changes on its only source mid-download: detected (another root), reported, and
 // nothing of the new version is mixed into the old one.
-BOOST_AUTO_TEST_CASE(a_file_changed_on_the_source_is_reported_not_mixed, *utf::timeout(300)) {
+BOOST_AUTO_TEST_CASE(a_file_changed_on_the_source_is_reported_not_mixed, *utf::timeout(300) * utf::label("slow")) {
     auto src = std::move(sources(1, "big.bin", 16 * mib, 9).front());
     OverlayNode me({"--neighbours", "0"});
     me.child->send("get big.bin " + src->id() + "\n");
@@ -177,7 +178,7 @@ BOOST_AUTO_TEST_CASE(a_file_changed_on_the_source_is_reported_not_mixed, *utf::t
 
 // Fallbacks: a source without a manifest yet serves the file whole (XREQ, the digest after the
 // data); a name nobody has is reported.
-BOOST_AUTO_TEST_CASE(without_a_manifest_the_file_comes_whole, *utf::timeout(120)) {
+BOOST_AUTO_TEST_CASE(without_a_manifest_the_file_comes_whole, *utf::timeout(120) * utf::label("slow")) {
     TempDir shared;
     // The indexer's first scan finds only this one, and hashing it takes half a minute or more
     // (sparse: no disk is used): late.txt waits behind it.
