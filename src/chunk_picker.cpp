@@ -28,22 +28,20 @@ std::optional<std::size_t> ChunkPicker::pick(Source s) {
     if (unrequested_ > 0) {
         // A chunk that failed from `s` goes to another source first, so one bad spot on one
         // disk cannot strike that source out on its own.
-        const auto free_for = [&](std::size_t i, bool strict) {
-            return !have_[i] && requesters_[i].empty() && !(strict && failed_by_[i] == s);
-        };
+        const auto free = [&](std::size_t i) { return !have_[i] && requesters_[i].empty(); };
         if (random_left_ > 0) {
             --random_left_;
             // A few draws; a nearly finished file falls through to the scan below.
             std::uniform_int_distribution<std::size_t> any(0, have_.size() - 1);
             for (int tries = 0; tries < 16; ++tries) {
                 const std::size_t i = any(random_);
-                if (free_for(i, true)) return take(i);
+                if (free(i) && failed_by_[i] != s) return take(i);
             }
         }
         // No free chunk lies before next_; a skipped one keeps next_ from passing it.
         std::optional<std::size_t> skipped;
         for (std::size_t i = next_; i < have_.size(); ++i) {
-            if (!free_for(i, false)) continue;
+            if (!free(i)) continue;
             if (failed_by_[i] == s) {
                 if (!skipped) skipped = i;
                 continue;

@@ -2,7 +2,6 @@
 
 #include "p2p/atomic_file.hpp"
 #include "p2p/chunk_bitmap.hpp"
-#include "p2p/hex.hpp"
 #include "p2p/sha256.hpp"
 #include "p2p/swarm_client.hpp"
 #include "p2p/worker_thread.hpp"
@@ -59,7 +58,6 @@ bool pwrite_all(int fd, const char* data, std::size_t len, std::uint64_t offset)
     return true;
 }
 
-std::string chunk_digest_hex(const Manifest& m, std::size_t i) { return to_hex(m.chunks[i].data(), m.chunks[i].size()); }
 
 }  // namespace
 
@@ -129,7 +127,7 @@ void SwarmDownload::resume(Result& result) {
                     continue;
                 Sha256 hash;
                 if (hash.update_from_fd(fd_, m.chunk_offset(i), m.chunk_length(i), outer_cancel_) &&
-                    hash.hex_digest() == chunk_digest_hex(m, i)) {
+                    hash.digest() == m.chunks[i]) {
                     have[i] = true;
                     kept_bytes += m.chunk_length(i);
                 }
