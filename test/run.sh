@@ -13,7 +13,7 @@ set -u
 cd "$(dirname "$0")/.."
 . tools/deps.sh
 passes=${P2P_TEST_PASSES:-"asan tsan fuzz release"}
-packages=("${BUILD_PACKAGES[@]}" python3)
+packages=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" python3)
 case " $passes " in *" fuzz "*) packages+=(clang libclang-rt-14-dev) ;; esac
 ensure_packages "${packages[@]}" || { echo "could not install packages"; echo "0 passed, 1 failed"; exit 1; }
 

@@ -24,4 +24,6 @@ ensure_packages() {
 
 # What building the node needs.
 BUILD_PACKAGES=(g++ libboost-tools-dev libboost-thread-dev libboost-chrono-dev libboost-filesystem-dev
-                libboost-program-options-dev libboost-test-dev libssl-dev libedit-dev)
+                libboost-program-options-dev libboost-test-dev libssl-dev libedit-dev libopendht-dev)
+# What the tests need beyond the build: the stock DHT node and OpenDHT's Python client (test_dht).
+TEST_PACKAGES=(dhtnode python3-opendht)

@@ -1,0 +1,80 @@
+// The node's place in a Kademlia DHT (OpenDHT's DhtRunner): announce "this node holds X" under
+// a key, withdraw it, and look keys up. The key and value contract is docs/protocol.md's "DHT".
+//
+// Threads: OpenDHT runs its own (network and scheduler), started by start() and joined by
+// stop(). Its callbacks only copy data and signal a condition variable: they never block and
+// never call back into the runner (OpenDHT issues #790, #461). OpenDHT's headers stay in
+// dht.cpp, so the rest of the node never compiles them.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace p2p {
+
+struct DhtOptions {
+    /// Not 0 (OpenDHT's public network): "p2p1" in ASCII, so our nodes only meet each other.
+    static constexpr std::uint32_t default_network = 0x70327031;
+    std::uint16_t port = 0;                 ///< UDP; 0: chosen by the system
+    std::uint32_t network = default_network;
+    std::vector<std::string> bootstrap;     ///< "host:port" each
+};
+
+class Dht {
+public:
+    /// The key text of a shared file and of the presence of nodes (hashed by InfoHash::get).
+    static std::string file_key(const std::string& name) { return "p2p-node:file:" + name; }
+    static std::string peers_key() { return "p2p-node:peers"; }
+
+    /// `owner`: this node's id text ("host:port"); with a key it makes the value id, so a
+    /// re-announce replaces our value instead of adding one.
+    explicit Dht(std::string owner);
+    ~Dht();
+    Dht(const Dht&) = delete;
+    Dht& operator=(const Dht&) = delete;
+
+    /// Binds the UDP port and starts OpenDHT's threads; bootstraps from every node given.
+    /// Throws std::runtime_error (the port is taken, a bootstrap is not host:port).
+    void start(const DhtOptions& options);
+    /// Withdraws everything, then OpenDHT's shutdown (bounded wait) and join. Idempotent.
+    void stop();
+    bool running() const;
+
+    /// Keeps `value` under `key_text` (a permanent put: OpenDHT refreshes it until withdrawn).
+    /// The same key again with the same value costs nothing; with another value, replaces it.
+    void announce(const std::string& key_text, const std::string& value);
+    /// Stops refreshing our value under `key_text` (cancelPut). Copies already stored on other
+    /// nodes expire by themselves (OpenDHT's 10 minutes): readers must check a value's holder.
+    void withdraw(const std::string& key_text);
+    /// The keys we announce now.
+    std::vector<std::string> announced() const;
+
+    /// Every value text under `key_text` (each once), within `timeout`; ends early when the
+    /// lookup is done or `cancel` is set.
+    std::vector<std::string> lookup(const std::string& key_text, std::chrono::milliseconds timeout,
+                                    const std::atomic<bool>& cancel);
+
+    struct Status {
+        bool running = false;
+        std::uint16_t port = 0;
+        std::uint32_t network = 0;
+        unsigned good_nodes = 0, dubious_nodes = 0;  ///< IPv4 routing table
+        std::size_t announced = 0;
+        std::size_t lookups = 0;
+        long long median_ms = 0;  ///< of the lookups made; 0 before the first
+    };
+    Status status() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Parses a --dht-network value: decimal or 0x-hex, 1 to 2^32-1 (0 is the public network).
+bool parse_dht_network(const std::string& text, std::uint32_t& out);
+
+}  // namespace p2p

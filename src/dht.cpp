@@ -1,0 +1,240 @@
+#include "p2p/dht.hpp"
+
+#include <opendht/dhtrunner.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+namespace p2p {
+namespace {
+
+// How long stop() lets OpenDHT say goodbye before it joins its threads regardless.
+constexpr std::chrono::milliseconds shutdown_grace{1000};
+// The lookups whose times the median is taken over: the most recent ones.
+constexpr std::size_t timed_lookups = 256;
+// A lookup that found values ends after this long without a new one.
+constexpr std::chrono::milliseconds settle{300};
+
+dht::InfoHash key_hash(const std::string& key_text) { return dht::InfoHash::get(key_text); }
+
+// One id per (owner, key), the same across restarts: a re-announce replaces, never duplicates.
+dht::Value::Id value_id(const std::string& owner, const std::string& key_text) {
+    const auto h = dht::InfoHash::get(owner + "\n" + key_text);
+    dht::Value::Id id = 0;
+    std::memcpy(&id, h.data(), sizeof id);
+    return id ? id : 1;  // 0 is OpenDHT's "no id"
+}
+
+// What one lookup's callbacks share with the waiting caller; shared, so a callback arriving
+// after the caller gave up still has somewhere to write.
+struct LookupState {
+    std::mutex mutex;  ///< guards values and done: OpenDHT's thread writes, the caller reads
+    std::condition_variable changed;
+    std::vector<std::string> values;
+    bool done = false;
+    std::atomic<bool> abandoned{false};  ///< the caller left: the get may stop
+};
+
+// The shutdown callback's flag, shared for the same reason.
+struct ShutdownState {
+    std::mutex mutex;  ///< guards done
+    std::condition_variable changed;
+    bool done = false;
+};
+
+}  // namespace
+
+struct Dht::Impl {
+    explicit Impl(std::string o) : owner(std::move(o)) {}
+    const std::string owner;
+    dht::DhtRunner runner;
+    std::uint32_t network = 0;
+    /// Guards running, announced and lookup_ms: the console, the announcer and stop() use them.
+    /// Never held while waiting on a lookup; runner calls made under it only queue work.
+    mutable std::mutex mutex;
+    bool running = false;
+    std::map<std::string, std::string> announced;  ///< key text -> our value there
+    std::vector<long long> lookup_ms;
+    std::size_t lookups = 0;
+};
+
+Dht::Dht(std::string owner) : impl_(std::make_unique<Impl>(std::move(owner))) {}
+
+Dht::~Dht() { stop(); }
+
+void Dht::start(const DhtOptions& options) {
+    dht::DhtRunner::Config config;
+    config.threaded = true;
+    auto& node = config.dht_config.node_config;
+    node.network = options.network;
+    // Many nodes on one address (tests, a LAN behind one NAT) would trip the per-IP limits.
+    node.max_req_per_sec = -1;
+    node.max_peer_req_per_sec = -1;
+    impl_->runner.run(options.port, config);
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        impl_->running = true;
+        impl_->network = options.network;
+    }
+    for (const auto& b : options.bootstrap) {
+        // "host:port" or "[v6]:port"
+        const auto colon = b.rfind(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == b.size())
+            throw std::runtime_error("bootstrap '" + b + "' is not host:port");
+        std::string host = b.substr(0, colon);
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+        impl_->runner.bootstrap(host, b.substr(colon + 1));
+    }
+}
+
+bool Dht::running() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->running;
+}
+
+void Dht::stop() {
+    std::map<std::string, std::string> was;
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        if (!impl_->running) return;
+        impl_->running = false;
+        was.swap(impl_->announced);
+    }
+    for (const auto& [key, value] : was) impl_->runner.cancelPut(key_hash(key), value_id(impl_->owner, key));
+    auto state = std::make_shared<ShutdownState>();
+    impl_->runner.shutdown([state] {
+        std::lock_guard<std::mutex> lock(state->mutex);
+        state->done = true;
+        state->changed.notify_all();
+    });
+    // Alone (no good node: a dead bootstrap, the first node of a network) OpenDHT never calls
+    // back, and there is no one to say goodbye to: join at once.
+    unsigned good = 0, dubious = 0, cached = 0, incoming = 0;
+    impl_->runner.getNodesStats(AF_INET, &good, &dubious, &cached, &incoming);
+    if (good > 0) {
+        std::unique_lock<std::mutex> lock(state->mutex);
+        state->changed.wait_for(lock, shutdown_grace, [&] { return state->done; });
+    }
+    impl_->runner.join();  // OpenDHT's threads end here, never in a callback of theirs
+}
+
+void Dht::announce(const std::string& key_text, const std::string& value) {
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        if (!impl_->running) return;
+        auto it = impl_->announced.find(key_text);
+        if (it != impl_->announced.end() && it->second == value) return;  // OpenDHT refreshes it
+        impl_->announced[key_text] = value;
+    }
+    // Raw bytes: the UTF-8 text itself, readable by any OpenDHT client (not a msgpack'd string).
+    auto v = std::make_shared<dht::Value>(reinterpret_cast<const std::uint8_t*>(value.data()), value.size());
+    v->id = value_id(impl_->owner, key_text);
+    impl_->runner.put(key_hash(key_text), v, dht::DoneCallbackSimple{}, dht::time_point::max(), true);
+}
+
+void Dht::withdraw(const std::string& key_text) {
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        if (!impl_->running || impl_->announced.erase(key_text) == 0) return;
+    }
+    impl_->runner.cancelPut(key_hash(key_text), value_id(impl_->owner, key_text));
+}
+
+std::vector<std::string> Dht::announced() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    std::vector<std::string> keys;
+    for (const auto& kv : impl_->announced) keys.push_back(kv.first);
+    return keys;
+}
+
+std::vector<std::string> Dht::lookup(const std::string& key_text, std::chrono::milliseconds timeout,
+                                     const std::atomic<bool>& cancel) {
+    if (!running()) return {};
+    const auto t0 = std::chrono::steady_clock::now();
+    auto state = std::make_shared<LookupState>();
+    impl_->runner.get(
+        key_hash(key_text),
+        [state](const std::vector<std::shared_ptr<dht::Value>>& values) {
+            std::lock_guard<std::mutex> lock(state->mutex);
+            for (const auto& v : values) state->values.emplace_back(v->data.begin(), v->data.end());
+            state->changed.notify_all();
+            return !state->abandoned.load();
+        },
+        [state](bool, const std::vector<std::shared_ptr<dht::Node>>&) {
+            std::lock_guard<std::mutex> lock(state->mutex);
+            state->done = true;
+            state->changed.notify_all();
+        });
+    std::vector<std::string> out;
+    {
+        std::unique_lock<std::mutex> lock(state->mutex);
+        const auto deadline = t0 + timeout;
+        std::size_t had = 0;
+        auto last_new = t0;
+        // In 100 ms slices: `cancel` is a plain flag (Ctrl-C), not something that notifies us.
+        for (;;) {
+            const auto now = std::chrono::steady_clock::now();
+            if (state->values.size() != had) {
+                had = state->values.size();
+                last_new = now;
+            }
+            // OpenDHT reports "done" only once every node near the key answered or timed out,
+            // seconds in a small network: values followed by a quiet spell are enough.
+            if (state->done || cancel.load() || now >= deadline || (had > 0 && now - last_new >= settle)) break;
+            state->changed.wait_for(lock, std::min<std::chrono::steady_clock::duration>(
+                                              std::chrono::milliseconds(100), deadline - now));
+        }
+        out = state->values;
+    }
+    state->abandoned = true;
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    const long long ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    ++impl_->lookups;
+    if (impl_->lookup_ms.size() == timed_lookups) impl_->lookup_ms.erase(impl_->lookup_ms.begin());
+    impl_->lookup_ms.push_back(ms);
+    return out;
+}
+
+Dht::Status Dht::status() const {
+    Status s;
+    std::vector<long long> ms;
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        s.running = impl_->running;
+        s.network = impl_->network;
+        s.announced = impl_->announced.size();
+        s.lookups = impl_->lookups;
+        ms = impl_->lookup_ms;
+    }
+    if (!s.running) return s;
+    s.port = impl_->runner.getBoundPort(AF_INET);
+    unsigned cached = 0, incoming = 0;
+    impl_->runner.getNodesStats(AF_INET, &s.good_nodes, &s.dubious_nodes, &cached, &incoming);
+    if (!ms.empty()) {
+        std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+        s.median_ms = ms[ms.size() / 2];
+    }
+    return s;
+}
+
+bool parse_dht_network(const std::string& text, std::uint32_t& out) {
+    if (text.empty() || text.size() > 12 || text[0] == '-' || text[0] == '+') return false;
+    try {
+        std::size_t used = 0;
+        const unsigned long long v = std::stoull(text, &used, 0);
+        if (used != text.size() || v == 0 || v > 0xffffffffULL) return false;
+        out = static_cast<std::uint32_t>(v);
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+}  // namespace p2p
