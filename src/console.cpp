@@ -34,6 +34,8 @@ constexpr const char* request_usage = "Usage: request <filename> <peer_id>";
 constexpr const char* search_usage = "Usage: search <filename> [ttl]   (ttl 1 to 15, default 7)";
 // How long `search` waits for hits (Ctrl-C ends it at once).
 constexpr std::chrono::milliseconds search_wait{3000};
+// How long a DHT lookup may take (it usually ends sooner: when OpenDHT says it is done).
+constexpr std::chrono::milliseconds dht_wait{5000};
 constexpr const char* scan_usage = "Usage: scan [HOSTS[:PORTS]]";
 constexpr const char* limit_usage = "Usage: limit [up|down RATE]  (RATE e.g. 20M, 0 = unlimited)";
 
@@ -77,6 +79,7 @@ const std::vector<std::string>& Console::usage() {
         "topology [file]: The overlay this node knows, as Graphviz DOT.",
         "limit [up|down <rate>]: Show or set the bandwidth limits, e.g. limit up 20M (0: unlimited).",
         "get <filename> [peer_id ...]: Download in verified chunks from every holder at once (docs/swarm.md).",
+        "dht: The DHT's state (with --dht PORT); search and request <filename> then ask the DHT too.",
     };
     return lines;
 }
@@ -117,7 +120,7 @@ void Console::run() {
 std::vector<std::string> Console::completions(const std::string& before_word, const std::string& word) {
     // Every command dispatch() knows.
     static const std::vector<std::string> commands = {
-        "connect", "disconnect", "get", "help", "id", "lp", "peers", "unpin", "ban", "unban", "quit", "request", "scan", "search", "sf",
+        "connect", "dht", "disconnect", "get", "help", "id", "lp", "peers", "unpin", "ban", "unban", "quit", "request", "scan", "search", "sf",
         "topology", "limit"};
     auto starts = [&word](const std::string& s) { return s.compare(0, word.size(), word) == 0; };
     const auto w = split(before_word);
@@ -238,6 +241,8 @@ bool Console::dispatch(const std::string& line) {
         args == 1 ? unpin(w[1]) : out_.line("Usage: unpin <peer_id>");
     } else if (cmd == "peers") {
         args == 0 ? list_known_peers() : out_.line("Usage: peers");
+    } else if (cmd == "dht") {
+        args == 0 ? dht_status() : out_.line("Usage: dht");
     } else if (cmd == "search") {
         args == 1 || args == 2 ? flood_search(w[1], args == 2 ? w[2] : "") : out_.line(search_usage);
     } else if (cmd == "topology") {
@@ -345,9 +350,12 @@ void Console::flood_search(const std::string& name, const std::string& ttl_text)
     }
     Overlay* overlay = node_.overlay();
     if (!overlay) return;
+    std::set<PeerId> shown_holders;  // each holder printed once across the DHT and the flood
+    dht_holders(name, shown_holders);
     out_.line("Search for " + name + " in the overlay (ttl " + std::to_string(ttl) + "):");
     auto r = overlay->search(name, ttl, search_wait, node_.exit_event(),
                              [&](const PeerId& holder, unsigned hops) {
+                                 if (!shown_holders.insert(holder).second) return;
                                  out_.line(name + " found on " + holder.to_string() + " (" +
                                            std::to_string(hops) + (hops == 1 ? " hop)" : " hops)"));
                              });
@@ -359,9 +367,11 @@ void Console::flood_search(const std::string& name, const std::string& ttl_text)
 std::vector<PeerId> Console::find_holders(const std::string& name) {
     Overlay* overlay = node_.overlay();
     if (!overlay) return {};
-    std::vector<PeerId> holders;
+    std::set<PeerId> seen;
+    std::vector<PeerId> holders = dht_holders(name, seen);
     auto r = overlay->search(name, overlay::default_ttl, search_wait, node_.exit_event(),
                              [&](const PeerId& holder, unsigned hops) {
+                                 if (!seen.insert(holder).second) return;
                                  out_.line(name + " found on " + holder.to_string() + " (" +
                                            std::to_string(hops) + (hops == 1 ? " hop)" : " hops)"));
                                  holders.push_back(holder);
@@ -370,12 +380,49 @@ std::vector<PeerId> Console::find_holders(const std::string& name) {
         out_.line("Search interrupted.");
         return {};
     }
-    if (holders.empty()) out_.line(name + " was not found in the overlay.");
+    if (holders.empty()) out_.line(name + " was not found in the overlay" + (node_.dht() ? " or the DHT." : "."));
     // Peers that delivered before first, strangers next, those that failed us last; a banned
     // holder's hit never arrived.
     std::stable_sort(holders.begin(), holders.end(),
                      [&](const PeerId& a, const PeerId& b) { return score(a) > score(b); });
     return holders;
+}
+
+std::vector<PeerId> Console::dht_holders(const std::string& name, std::set<PeerId>& seen) {
+    std::vector<PeerId> holders;
+    if (!node_.dht()) return holders;
+    out_.line("Search for " + name + " in the DHT:");
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto candidates = node_.dht_candidates(name, dht_wait);
+    std::size_t confirmed = 0;
+    for (const auto& peer : candidates) {
+        if (node_.exit_event().load()) break;
+        // A DHT value is a hint anyone may have written, or a stale one: the holder is asked.
+        if (seen.count(peer) || !node_.holds(peer, name)) continue;
+        seen.insert(peer);
+        holders.push_back(peer);
+        ++confirmed;
+        out_.line(name + " found on " + peer.to_string() + " (dht)");
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    out_.line("DHT for " + name + ": " + std::to_string(candidates.size()) + " announced, " +
+              std::to_string(confirmed) + " confirmed, " + std::to_string(ms) + " ms.");
+    return holders;
+}
+
+void Console::dht_status() {
+    Dht* dht = node_.dht();
+    if (!dht) {
+        out_.line("The DHT is off (start the node with --dht PORT).");
+        return;
+    }
+    const auto s = dht->status();
+    char net[16];
+    std::snprintf(net, sizeof net, "0x%08x", static_cast<unsigned>(s.network));
+    out_.line("DHT on UDP port " + std::to_string(s.port) + ", network " + net + ".");
+    out_.line("Nodes: " + std::to_string(s.good_nodes) + " good, " + std::to_string(s.dubious_nodes) + " dubious.");
+    out_.line("Values announced: " + std::to_string(s.announced) + ".");
+    out_.line("Lookups: " + std::to_string(s.lookups) + ", median " + std::to_string(s.median_ms) + " ms.");
 }
 
 long long Console::score(const PeerId& peer) {

@@ -87,7 +87,7 @@ bool ask_port(std::uint16_t& port) {
 }  // namespace
 
 int run(int argc, char* argv[]) {
-    std::string port_text, shared, state, scan_range, bootstrap;
+    std::string port_text, shared, state, scan_range, bootstrap, dht_port, dht_bootstrap, dht_network;
     p2p::NodeConfig config;
     // Signed on purpose: program_options would wrap "-1" into a huge unsigned value.
     long long ban_time = 600, idle_seconds = 300, max_peers = 64, neighbours = 8, peer_max_age = 7 * 24 * 3600;
@@ -126,6 +126,13 @@ int run(int argc, char* argv[]) {
          "0: unlimited (default)")
         ("max-download-rate", po::value<std::string>()->value_name("RATE"),
          "all downloads together: e.g. 20M (bytes per second, K/M/G = 1024^n); 0: unlimited (default)")
+        ("dht", po::value(&dht_port)->value_name("PORT"),
+         "join a DHT (OpenDHT) on this UDP port (0: chosen by the system, printed); files are "
+         "announced there and `search` asks it too (docs/protocol.md, \"The DHT\")")
+        ("dht-bootstrap", po::value(&dht_bootstrap)->value_name("HOST:PORT[,...]"),
+         "DHT nodes to start from (UDP; a bare PORT is on --host)")
+        ("dht-network", po::value(&dht_network)->value_name("N"),
+         "the DHT's network id, decimal or 0x-hex, not 0 (the public network); default 0x70327031")
         ("trace", "print every wire message sent and received: direction, peer, the bytes and "
          "what they mean")
         ("quiet,q", "do not print server-side lines (connections, requests, responses, traces)");
@@ -197,6 +204,26 @@ int run(int argc, char* argv[]) {
         if (!peer) return fail("invalid --bootstrap peer '" + item + "': " + why);
         config.overlay.bootstrap.push_back(*peer);
         at = comma + 1;
+    }
+    if (vm.count("dht")) {
+        p2p::DhtOptions dht;
+        if (!parse_port(dht_port, dht.port) && dht_port != "0")
+            return fail("invalid --dht '" + dht_port + "': a UDP port from 0 to 65535 is expected");
+        if (dht_port == "0") dht.port = 0;
+        if (vm.count("dht-network") && !p2p::parse_dht_network(dht_network, dht.network))
+            return fail("invalid --dht-network '" + dht_network + "': 1 to 4294967295 (decimal or 0x-hex) is expected");
+        for (std::size_t at = 0; !dht_bootstrap.empty() && at <= dht_bootstrap.size();) {
+            const std::size_t comma = std::min(dht_bootstrap.find(',', at), dht_bootstrap.size());
+            const std::string item = dht_bootstrap.substr(at, comma - at);
+            std::string why;
+            auto peer = p2p::parse_peer_id(item, config.host, why);
+            if (!peer) return fail("invalid --dht-bootstrap node '" + item + "': " + why);
+            dht.bootstrap.push_back(peer->to_string());
+            at = comma + 1;
+        }
+        config.dht = dht;
+    } else if (vm.count("dht-bootstrap") || vm.count("dht-network")) {
+        return fail("--dht-bootstrap and --dht-network need --dht PORT");
     }
     for (auto [name, rate] : {std::pair{"max-upload-rate", &config.max_upload_rate},
                               std::pair{"max-download-rate", &config.max_download_rate}}) {

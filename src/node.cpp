@@ -10,6 +10,7 @@
 #include <boost/thread/lock_guard.hpp>
 #include <boost/thread/thread.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace p2p {
@@ -90,6 +91,48 @@ void Node::start(std::error_code& ec) {
     // A console line, printed even with --quiet: with --port 0 it is how a caller learns the port.
     output_.line("Node listening on " + id().to_string());
     if (!load_note.empty()) output_.line(load_note);
+    if (config_.dht) start_dht();
+}
+
+void Node::start_dht() {
+    dht_ = std::make_unique<Dht>(id().to_string());
+    try {
+        dht_->start(*config_.dht);
+        dht_announcer_ = std::make_unique<DhtAnnouncer>(*dht_, *index_, id(), stop_event_, [this](const PeerId& peer) {
+            // KnownPeers has its own mutex; the list is saved by the console's next change or stop().
+            known_.heard_of(peer, true);
+        });
+        dht_announcer_->start();
+    } catch (const std::exception& e) {
+        output_.line(std::string("DHT not started: ") + e.what() + "; the node runs without it.");
+        dht_announcer_.reset();
+        dht_->stop();
+        dht_.reset();
+        return;
+    }
+    char net[16];
+    std::snprintf(net, sizeof net, "0x%08x", static_cast<unsigned>(config_.dht->network));
+    output_.line("DHT listening on UDP port " + std::to_string(dht_->status().port) + " (network " + net + ")");
+}
+
+std::vector<PeerId> Node::dht_candidates(const std::string& name, std::chrono::milliseconds timeout) {
+    std::vector<PeerId> out;
+    if (!dht_) return out;
+    for (const auto& text : dht_->lookup(Dht::file_key(name), timeout, exit_)) {
+        std::string why;
+        // The value is "host:port", maybe more fields after a space; a bare port is no holder.
+        const std::string first = text.substr(0, text.find(' '));
+        if (first.find(':') == std::string::npos) continue;
+        auto peer = parse_peer_id(first, config_.host, why);
+        if (peer && *peer != id() && std::find(out.begin(), out.end(), *peer) == out.end()) out.push_back(*peer);
+    }
+    return out;
+}
+
+bool Node::holds(const PeerId& peer, const std::string& name) {
+    std::string why;
+    auto socket = dial(peer, why);
+    return socket && p2p::search(*socket, name, read_limits()) == SearchOutcome::found;
 }
 
 void Node::remember(const PeerId& peer, bool overlay) {
@@ -142,6 +185,8 @@ void Node::stop() {
     if (stopped_) return;
     stopped_ = true;
     stop_event_.set();
+    if (dht_announcer_) dht_announcer_->stop();  // ends its lookup at once: it polls the exit event
+    if (dht_) dht_->stop();  // withdraws, then OpenDHT's shutdown and join (bounded)
     if (indexer_) indexer_->stop();  // prompt: its hashing checks its own flag every 256 KiB
     if (listener_) listener_->stop();
     if (overlay_) overlay_->stop();  // its timer and links; sessions may still hand it lines

@@ -44,6 +44,7 @@ const std::string usage_block =
     "topology [file]: The overlay this node knows, as Graphviz DOT.\n"
     "limit [up|down <rate>]: Show or set the bandwidth limits, e.g. limit up 20M (0: unlimited).\n"
     "get <filename> [peer_id ...]: Download in verified chunks from every holder at once (docs/swarm.md).\n"
+    "dht: The DHT's state (with --dht PORT); search and request <filename> then ask the DHT too.\n"
     "\n";
 
 const std::string exit_line = "All sockets closed. Exiting program.\n";

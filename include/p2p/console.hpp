@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,11 @@ private:
     /// Searches the overlay, printing each holder; the holders best score first.
     std::vector<PeerId> find_holders(const std::string& name);
     long long score(const PeerId& peer);
+    /// With the DHT on: looks `name` up, asks each holder named there that is not in `seen`,
+    /// prints and returns those that have it (added to `seen`).
+    std::vector<PeerId> dht_holders(const std::string& name, std::set<PeerId>& seen);
+    /// `dht`: port, network, nodes, values announced, lookups.
+    void dht_status();
     /// Parses a peer id (a bare port is on our host), printing why it is not one.
     std::optional<PeerId> peer_id(const std::string& arg, const std::string& usage_line);
     /// A peer as the lab shows it: the port alone on our own host, host:port otherwise.

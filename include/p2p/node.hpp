@@ -3,6 +3,8 @@
 #pragma once
 
 #include "p2p/client.hpp"
+#include "p2p/dht.hpp"
+#include "p2p/dht_announcer.hpp"
 #include "p2p/file_index.hpp"
 #include "p2p/identity.hpp"
 #include "p2p/indexer.hpp"
@@ -60,6 +62,7 @@ struct NodeConfig {
     /// Bytes per second over all sessions (served files) / all downloads; 0: unlimited.
     std::uint64_t max_upload_rate = 0, max_download_rate = 0;
     SwarmOptions swarm;                                      ///< `get`: chunks in flight, strikes
+    std::optional<DhtOptions> dht;                           ///< --dht: empty, no DHT
 };
 
 /// What a scan found, in target order. Ids whose probe never ran or was cut short are not
@@ -77,9 +80,12 @@ public:
     ~Node();
 
     /// Binds and starts the listener thread, then the indexer (so a folder of huge files never
-    /// delays listening); prints "Node listening on host:port".
+    /// delays listening); prints "Node listening on host:port". With config.dht, then joins
+    /// the DHT and starts its announcer; prints "DHT listening on UDP port N (network 0x...)"
+    /// (or why not: the node runs on without it).
     void start(std::error_code& ec);
-    /// Shutdown, in this order: set the exit event, stop and join the indexer, wake the
+    /// Shutdown, in this order: set the exit event, join the DHT announcer (it withdraws our
+    /// values), shut down and join the DHT's threads, stop and join the indexer, wake the
     /// listener, shut down every session socket, join the sessions, join the listener, close
     /// outgoing connections. Idempotent.
     void stop();
@@ -161,11 +167,22 @@ public:
     /// The manifests of the shared files (indexer.hpp); null before start().
     Indexer* indexer() { return indexer_.get(); }
 
+    /// The DHT (dht.hpp); null without --dht or when it could not start.
+    Dht* dht() { return dht_.get(); }
+    /// The holders of `name` the DHT names, within `timeout` (or until the exit event), not
+    /// yet checked: each is a hint (ask with holds()). Our own id is left out.
+    std::vector<PeerId> dht_candidates(const std::string& name, std::chrono::milliseconds timeout);
+    /// Asks `peer` on a connection of its own (handshake, pins and bans as dial()) whether it
+    /// serves `name` now.
+    bool holds(const PeerId& peer, const std::string& name);
+
     /// Handler threads still running (tests check that none leak).
     std::size_t active_sessions() const { return sessions_.active(); }
 
 private:
     void on_accept(Socket socket, std::uint16_t peer_port);
+    /// The DHT and its announcer, after the listener; a failure is printed, not fatal.
+    void start_dht();
     ReadLimits read_limits() { return {config_.stall_timeout, &exit_, &download_limit_}; }
     /// Connects and runs the handshake, checking bans and pins; `out` is the connection.
     ConnectResult open(const PeerId& peer, Socket& out, Handshake& shake, std::string* why);
@@ -199,6 +216,8 @@ private:
     std::unique_ptr<Listener> listener_;
     /// Its manifests kept in <state>/manifests (in memory only without a state folder).
     std::unique_ptr<Indexer> indexer_;
+    std::unique_ptr<Dht> dht_;                      ///< null without --dht
+    std::unique_ptr<DhtAnnouncer> dht_announcer_;  ///< keeps dht_ in step with the folder
     /// Makes stop() run once, and a concurrent second caller (a destructor, a test) wait for
     /// the first to finish instead of returning while sessions still run. Held across joins:
     /// stop() is the only user.

@@ -1,0 +1,58 @@
+// Keeps the DHT's view of this node true: every few seconds the shared folder's names are
+// compared with what is announced; new names are announced, removed ones withdrawn. It also
+// announces the node's presence and reads the others' into the known-peer list.
+#pragma once
+
+#include "p2p/dht.hpp"
+#include "p2p/file_index.hpp"
+#include "p2p/peer_id.hpp"
+#include "p2p/stop_event.hpp"
+
+#include <boost/thread/thread.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <set>
+#include <string>
+
+namespace p2p {
+
+class DhtAnnouncer {
+public:
+    /// Files announced at most: a folder of a million names must not flood the DHT.
+    static constexpr std::size_t max_files = 1024;
+
+    /// `self`: our listener's id, the value of every announcement. `on_peer` gets each other
+    /// node found under the presence key (called on the announcer's thread).
+    DhtAnnouncer(Dht& dht, const FileIndex& files, PeerId self, StopEvent& stop,
+                 std::function<void(const PeerId&)> on_peer,
+                 std::chrono::milliseconds period = std::chrono::seconds(3));
+    ~DhtAnnouncer();
+    DhtAnnouncer(const DhtAnnouncer&) = delete;
+    DhtAnnouncer& operator=(const DhtAnnouncer&) = delete;
+
+    /// Starts the `p2p:dht` thread (announces at once, then every period).
+    void start();
+    /// Joins the thread (it ends when the stop event is set) and withdraws every announcement.
+    void stop();
+
+    /// The safe, served names in the folder now, at most max_files (sorted).
+    static std::set<std::string> shared_names(const FileIndex& files);
+
+private:
+    void loop() noexcept;
+    void reconcile();
+    void discover_peers();
+
+    Dht& dht_;
+    const FileIndex& files_;
+    const PeerId self_;
+    StopEvent& stop_;
+    const std::function<void(const PeerId&)> on_peer_;
+    const std::chrono::milliseconds period_;
+    std::set<std::string> announced_;  ///< file names; only the thread touches it, then stop()
+    boost::thread thread_;
+};
+
+}  // namespace p2p

@@ -1,0 +1,79 @@
+#include "p2p/dht_announcer.hpp"
+
+#include "p2p/worker_thread.hpp"
+
+#include <boost/filesystem/operations.hpp>
+
+namespace p2p {
+namespace {
+// The presence key is read often while the node is new (it may have started before the
+// others), then seldom: every 10th round.
+constexpr unsigned eager_rounds = 5, discover_every = 10;
+constexpr std::chrono::milliseconds discover_timeout{2000};
+}  // namespace
+
+DhtAnnouncer::DhtAnnouncer(Dht& dht, const FileIndex& files, PeerId self, StopEvent& stop,
+                           std::function<void(const PeerId&)> on_peer, std::chrono::milliseconds period)
+    : dht_(dht), files_(files), self_(std::move(self)), stop_(stop), on_peer_(std::move(on_peer)), period_(period) {}
+
+DhtAnnouncer::~DhtAnnouncer() { stop(); }
+
+void DhtAnnouncer::start() {
+    thread_ = start_worker("dht", [this] { loop(); });
+}
+
+void DhtAnnouncer::stop() {
+    if (thread_.joinable()) thread_.join();
+    for (const auto& name : announced_) dht_.withdraw(Dht::file_key(name));
+    announced_.clear();
+    dht_.withdraw(Dht::peers_key());
+}
+
+std::set<std::string> DhtAnnouncer::shared_names(const FileIndex& files) {
+    std::set<std::string> names;
+    boost::system::error_code ec;
+    for (boost::filesystem::directory_iterator it(files.dir(), ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (FileIndex::is_safe_name(name) && files.contains(name)) names.insert(name);
+        if (names.size() == max_files) break;
+    }
+    return names;
+}
+
+void DhtAnnouncer::loop() noexcept {
+    try {
+        dht_.announce(Dht::peers_key(), self_.to_string());
+        for (unsigned round = 0; !stop_.is_set(); ++round) {
+            reconcile();
+            if (round < eager_rounds || round % discover_every == 0) discover_peers();
+            if (stop_.wait_for(period_)) break;
+        }
+    } catch (const std::exception&) {
+        // Nothing here should throw (bad_alloc at most): the node runs on without announcing.
+    }
+}
+
+void DhtAnnouncer::reconcile() {
+    const auto now = shared_names(files_);
+    for (auto it = announced_.begin(); it != announced_.end();) {
+        if (now.count(*it)) {
+            ++it;
+            continue;
+        }
+        dht_.withdraw(Dht::file_key(*it));
+        it = announced_.erase(it);
+    }
+    for (const auto& name : now)
+        if (announced_.insert(name).second) dht_.announce(Dht::file_key(name), self_.to_string());
+}
+
+void DhtAnnouncer::discover_peers() {
+    for (const auto& text : dht_.lookup(Dht::peers_key(), discover_timeout, stop_.flag())) {
+        std::string why;
+        // A value is a hint from anyone: only a well-formed host:port that is not us is kept.
+        auto peer = parse_peer_id(text.substr(0, text.find(' ')), self_.host, why);
+        if (peer && *peer != self_ && text.find(':') != std::string::npos) on_peer_(*peer);
+    }
+}
+
+}  // namespace p2p
