@@ -73,6 +73,24 @@ bool nested(const boost::filesystem::path& a, const boost::filesystem::path& b) 
     return ca.compare(0, cb.size(), cb) == 0 || cb.compare(0, ca.size(), ca) == 0;
 }
 
+// "HOST:PORT[,HOST:PORT...]" (a bare PORT is on `host`) appended to `out`; false with
+// "'item': reason" in `why`.
+bool parse_peer_list(const std::string& text, const std::string& host, std::vector<p2p::PeerId>& out,
+                     std::string& why) {
+    for (std::size_t at = 0; !text.empty() && at <= text.size();) {
+        const std::size_t comma = std::min(text.find(',', at), text.size());
+        const std::string item = text.substr(at, comma - at);
+        auto peer = p2p::parse_peer_id(item, host, why);
+        if (!peer) {
+            why = "'" + item + "': " + why;
+            return false;
+        }
+        out.push_back(*peer);
+        at = comma + 1;
+    }
+    return true;
+}
+
 bool ask_port(std::uint16_t& port) {
     for (;;) {
         std::cout << "Enter your port (e.g., 5000, 5001, etc.): " << std::flush;
@@ -196,15 +214,8 @@ int run(int argc, char* argv[]) {
     if (ban_time < 1 || ban_time > 24 * 3600) return fail("--ban-time must be from 1 to 86400 seconds");
     config.ban_time = std::chrono::seconds(ban_time);
     if (config.trace && vm.count("quiet")) return fail("--trace and --quiet exclude each other (trace lines are server lines)");
-    for (std::size_t at = 0; !bootstrap.empty() && at <= bootstrap.size();) {
-        const std::size_t comma = std::min(bootstrap.find(',', at), bootstrap.size());
-        const std::string item = bootstrap.substr(at, comma - at);
-        std::string why;
-        auto peer = p2p::parse_peer_id(item, config.host, why);
-        if (!peer) return fail("invalid --bootstrap peer '" + item + "': " + why);
-        config.overlay.bootstrap.push_back(*peer);
-        at = comma + 1;
-    }
+    if (std::string why; !parse_peer_list(bootstrap, config.host, config.overlay.bootstrap, why))
+        return fail("invalid --bootstrap peer " + why);
     if (vm.count("dht")) {
         p2p::DhtOptions dht;
         if (!parse_port(dht_port, dht.port) && dht_port != "0")
@@ -212,15 +223,10 @@ int run(int argc, char* argv[]) {
         if (dht_port == "0") dht.port = 0;
         if (vm.count("dht-network") && !p2p::parse_dht_network(dht_network, dht.network))
             return fail("invalid --dht-network '" + dht_network + "': 1 to 4294967295 (decimal or 0x-hex) is expected");
-        for (std::size_t at = 0; !dht_bootstrap.empty() && at <= dht_bootstrap.size();) {
-            const std::size_t comma = std::min(dht_bootstrap.find(',', at), dht_bootstrap.size());
-            const std::string item = dht_bootstrap.substr(at, comma - at);
-            std::string why;
-            auto peer = p2p::parse_peer_id(item, config.host, why);
-            if (!peer) return fail("invalid --dht-bootstrap node '" + item + "': " + why);
-            dht.bootstrap.push_back(peer->to_string());
-            at = comma + 1;
-        }
+        std::vector<p2p::PeerId> nodes;
+        if (std::string why; !parse_peer_list(dht_bootstrap, config.host, nodes, why))
+            return fail("invalid --dht-bootstrap node " + why);
+        for (const auto& n : nodes) dht.bootstrap.push_back(n.to_string());
         config.dht = dht;
     } else if (vm.count("dht-bootstrap") || vm.count("dht-network")) {
         return fail("--dht-bootstrap and --dht-network need --dht PORT");
