@@ -1,0 +1,204 @@
+// The DHT (OpenDHT), in process and with real programs on 127.0.0.1: two Dht objects find each
+// other's values and stop promptly; a line of nodes that only know each other through the DHT
+// (flooding off: --neighbours 0) find and download a file one of them holds, and stop finding
+// it once it is removed; the stock dhtnode as the only bootstrap; python3-opendht reading an
+// announcement under the documented key. Cases labelled "slow" (many nodes) run in
+// test/run.sh's release pass only.
+#define BOOST_TEST_MODULE dht
+#include <boost/test/unit_test.hpp>
+
+#include "p2p/dht.hpp"
+#include "support.hpp"
+
+#include <atomic>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace p2p::test;
+using Clock = std::chrono::steady_clock;
+namespace utf = boost::unit_test;
+
+namespace {
+
+/// The UDP port from "DHT listening on UDP port N (network 0x...)"; 0 if the line is missing.
+std::uint16_t dht_port(OverlayNode& n) {
+    std::smatch m;
+    const std::string out = n.child->output();
+    return std::regex_search(out, m, std::regex("DHT listening on UDP port ([0-9]+) \\(network 0x[0-9a-f]{8}\\)"))
+               ? static_cast<std::uint16_t>(std::stoul(m[1]))
+               : 0;
+}
+
+/// Runs `search name` on `n` until `holder` shows as a DHT hit or `within` passes (the
+/// announcer publishes every 3 s, and a new node needs a moment to fill its routing table).
+bool dht_finds(OverlayNode& n, const std::string& name, const std::string& holder,
+               std::chrono::milliseconds within) {
+    const auto deadline = Clock::now() + within;
+    do {
+        if (n.command("search " + name, 3 * patience).find(name + " found on " + holder + " (dht)") != std::string::npos)
+            return true;
+    } while (Clock::now() < deadline);
+    return false;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+bool python_opendht_available() {
+    Child probe({"/usr/bin/python3", "-c", "import opendht"});
+    return probe.wait_exit(10s) == 0;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(unit)
+
+BOOST_AUTO_TEST_CASE(network_ids_are_decimal_or_hex_and_never_the_public_zero) {
+    std::uint32_t n = 0;
+    BOOST_TEST(p2p::parse_dht_network("0x70327031", n));
+    BOOST_TEST(n == 0x70327031u);
+    BOOST_TEST(p2p::parse_dht_network("42", n));
+    BOOST_TEST(n == 42u);
+    BOOST_TEST(p2p::parse_dht_network("4294967295", n));
+    for (const char* bad : {"0", "0x0", "", "-1", "+5", "4294967296", "12abc", "0x", " 7"})
+        BOOST_TEST(!p2p::parse_dht_network(bad, n), bad);
+    BOOST_TEST(p2p::DhtOptions::default_network != 0u);
+    BOOST_TEST(p2p::Dht::file_key("a.txt") == "p2p-node:file:a.txt");
+    BOOST_TEST(p2p::Dht::peers_key() == "p2p-node:peers");
+}
+
+BOOST_AUTO_TEST_CASE(two_dhts_find_a_value_withdraw_it_and_stop_promptly, *utf::timeout(120)) {
+    p2p::Dht a("127.0.0.1:1"), b("127.0.0.1:2");
+    a.start({});
+    const auto a_port = a.status().port;
+    BOOST_REQUIRE(a_port != 0);
+    p2p::DhtOptions ob;
+    ob.bootstrap = {"127.0.0.1:" + std::to_string(a_port)};
+    b.start(ob);
+    BOOST_TEST(b.status().network == p2p::DhtOptions::default_network);
+
+    const std::string key = p2p::Dht::file_key("two.txt");
+    a.announce(key, "127.0.0.1:1");
+    a.announce(key, "127.0.0.1:1");  // the same again: one value, not two
+    BOOST_TEST(a.status().announced == 1u);
+    std::atomic<bool> cancel{false};
+    std::vector<std::string> got;
+    for (const auto deadline = Clock::now() + patience; Clock::now() < deadline && !has(got, "127.0.0.1:1");)
+        got = b.lookup(key, 2s, cancel);
+    BOOST_TEST(has(got, "127.0.0.1:1"));
+    BOOST_TEST(got.size() == 1u);
+    BOOST_TEST(b.status().lookups >= 1u);
+    BOOST_TEST(b.status().good_nodes + b.status().dubious_nodes >= 1u);
+
+    a.withdraw(key);
+    BOOST_TEST(a.status().announced == 0u);
+
+    // A cancelled lookup returns at once, whatever its timeout.
+    cancel = true;
+    auto t0 = Clock::now();
+    b.lookup(p2p::Dht::file_key("nobody-has-this"), 20s, cancel);
+    BOOST_TEST(seconds_since(t0) < 1.0);
+
+    t0 = Clock::now();
+    a.stop();
+    b.stop();
+    b.stop();  // idempotent
+    BOOST_TEST(seconds_since(t0) < 3.0);
+    BOOST_TEST(!a.running());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(integration)
+
+// Ten nodes in a line, each bootstrapped by UDP from the one before; no overlay links at all.
+BOOST_AUTO_TEST_CASE(a_line_of_ten_finds_downloads_and_forgets_a_file_through_the_dht,
+                     *utf::timeout(600) * utf::label("slow")) {
+    constexpr int n = 10;
+    std::vector<std::unique_ptr<OverlayNode>> nodes;
+    for (int i = 0; i < n; ++i) {
+        std::vector<std::string> args = {"--neighbours", "0", "--dht", "0"};
+        if (i > 0) args.insert(args.end(), {"--dht-bootstrap", "127.0.0.1:" + std::to_string(dht_port(*nodes.back()))});
+        nodes.push_back(std::make_unique<OverlayNode>(args));
+        BOOST_REQUIRE(dht_port(*nodes.back()) != 0);
+    }
+    write_file(nodes[0]->dir / "shared" / "needle.bin", 100000, 7);
+    const std::string holder = nodes[0]->id();
+
+    BOOST_TEST(dht_finds(*nodes[n - 1], "needle.bin", holder, 60s));
+    for (int i = 1; i < n - 1; ++i) BOOST_TEST(dht_finds(*nodes[i], "needle.bin", holder, 30s), "node " << i);
+
+    // `request <filename>` takes its holders from the DHT too.
+    const std::string got = nodes[5]->command("request needle.bin", 3 * patience);
+    BOOST_TEST(got.find("needle.bin found on " + holder + " (dht)") != std::string::npos, got);
+    BOOST_TEST(same_bytes(nodes[0]->dir / "shared" / "needle.bin", nodes[5]->dir / "shared" / "needle.bin"));
+
+    // Presence: a node that only ever had a DHT bootstrap knows the others as peers.
+    BOOST_TEST(nodes[n - 1]->known() >= 3u);
+
+    // Removed: the holder withdraws it (only its presence stays announced), and the copy that
+    // may still sit in the DHT is never shown: the holder is asked and says no.
+    fs::remove(nodes[0]->dir / "shared" / "needle.bin");
+    bool withdrawn = false;
+    for (const auto deadline = Clock::now() + 30s; !withdrawn && Clock::now() < deadline;) {
+        withdrawn = nodes[0]->command("dht").find("Values announced: 1.") != std::string::npos;
+        if (!withdrawn) std::this_thread::sleep_for(500ms);
+    }
+    BOOST_TEST(withdrawn);
+    const std::size_t from = nodes[n - 1]->seen;
+    // The downloader shares it now, and announces it within a round of its announcer.
+    BOOST_TEST(dht_finds(*nodes[n - 1], "needle.bin", nodes[5]->id(), 30s));
+    const std::string after = nodes[n - 1]->child->output().substr(from);
+    BOOST_TEST(after.find("found on " + holder) == std::string::npos, after);
+
+    // Quitting with the DHT on is prompt.
+    const auto t0 = Clock::now();
+    for (auto& node : nodes) BOOST_TEST(node->quit() == 0);
+    BOOST_TEST(seconds_since(t0) < 2.0 * n);
+}
+
+BOOST_AUTO_TEST_CASE(the_stock_dhtnode_as_the_only_bootstrap, *utf::timeout(300) * utf::label("slow")) {
+    if (!fs::exists("/usr/bin/dhtnode")) {
+        BOOST_TEST_MESSAGE("skipped: no /usr/bin/dhtnode (apt-get install dhtnode)");
+        return;
+    }
+    Child boot({"/usr/bin/dhtnode", "-p", "0", "-n", std::to_string(p2p::DhtOptions::default_network)});
+    BOOST_REQUIRE(boot.wait_for("running on port "));
+    std::smatch m;
+    const std::string out = boot.output();
+    BOOST_REQUIRE(std::regex_search(out, m, std::regex("running on port ([0-9]+)")));
+    const std::vector<std::string> args = {"--neighbours", "0", "--dht", "0", "--dht-bootstrap", "127.0.0.1:" + m[1].str()};
+    OverlayNode a(args), b(args);
+    write_file(a.dir / "shared" / "viaboot.txt", 1000, 3);
+    BOOST_TEST(dht_finds(b, "viaboot.txt", a.id(), 60s));
+    BOOST_TEST(a.quit() == 0);
+    BOOST_TEST(b.quit() == 0);
+    boot.close_stdin();  // dhtnode stops at the end of its input
+    BOOST_TEST(boot.wait_exit(10s) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(python3_opendht_reads_an_announcement_under_the_documented_key, *utf::timeout(180)) {
+    if (!python_opendht_available()) {
+        BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import opendht (apt-get install python3-opendht)");
+        return;
+    }
+    OverlayNode a({"--neighbours", "0", "--dht", "0"});
+    write_file(a.dir / "shared" / "for-python.txt", 10, 1);
+    const auto udp = dht_port(a);
+    BOOST_REQUIRE(udp != 0);
+    char net[16];
+    std::snprintf(net, sizeof net, "0x%08x", static_cast<unsigned>(p2p::DhtOptions::default_network));
+    Child reader({"/usr/bin/python3", (repo_root() / "test" / "dht_read.py").string(), "127.0.0.1:" + std::to_string(udp),
+                  net, "p2p-node:file:for-python.txt", a.id()});
+    BOOST_TEST(reader.wait_exit(60s) == 0, reader.output());
+    BOOST_TEST(reader.output().find("FOUND " + a.id()) != std::string::npos, reader.output());
+    const auto t0 = Clock::now();
+    BOOST_TEST(a.quit() == 0);
+    BOOST_TEST(seconds_since(t0) < 3.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
