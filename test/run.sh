@@ -90,7 +90,8 @@ export BOOST_TEST_LOG_LEVEL=test_suite
 export BOOST_TEST_COLOR_OUTPUT=no
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
-export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# test/tsan.supp: races inside OpenDHT's own (uninstrumented) threads only; the file says which.
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/test/tsan.supp
 
 for pass in $passes; do
     case $pass in
