@@ -3,6 +3,7 @@
 #include <opendht/dhtrunner.h>
 
 #include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <cstring>
 #include <map>
@@ -225,7 +226,7 @@ Dht::Status Dht::status() const {
 }
 
 bool parse_dht_network(const std::string& text, std::uint32_t& out) {
-    if (text.empty() || text.size() > 12 || text[0] == '-' || text[0] == '+') return false;
+    if (text.empty() || text.size() > 12 || !std::isdigit(static_cast<unsigned char>(text[0]))) return false;
     try {
         std::size_t used = 0;
         const unsigned long long v = std::stoull(text, &used, 0);
