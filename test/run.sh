@@ -59,12 +59,15 @@ run_pass() {
     # looks older than the build: drop both so every run is real and tests the right binary.
     find test/bin \( -name '*.test' -o -name '*.output' -o -name '*.run' \) -delete 2>/dev/null
     rm -f stage/p2p-node
+    local t0=$SECONDS
     if ! b2 -j"$jobs" -d0 "$@" >"build-$label.log" 2>&1; then
         grep -E 'error|failed' "build-$label.log" | head -20
         echo "  [$label] build failed"
         total_failed=$((total_failed + 1)); return
     fi
+    local t1=$SECONDS
     b2 -j"$jobs" "$@" test >"test-$label.log" 2>&1
+    echo "  [$label] built in $((t1 - t0)) s, tests ran in $((SECONDS - t1)) s"
     count_results "$label"
 }
 
