@@ -45,7 +45,7 @@ sys.dont_write_bytecode = True  # no __pycache__ left in bench/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from overlay_nodes import Consoles, Node, SilentPorts  # noqa: E402
 
-SUMMARY = re.compile(r': (\d+) hits?, (\d+) messages?, (\d+) ms\.$')
+SUMMARY = re.compile(r': (\d+) hits?, (\d+) messages?, (\d+) ms(?: \(first hit after \d+ ms\))?\.$')
 FOUND = re.compile(r' found on (\S+) \((\d+) hops?\)$')
 SCAN_PORTS = 50
 

@@ -360,8 +360,11 @@ void Console::flood_search(const std::string& name, const std::string& ttl_text)
                                            std::to_string(hops) + (hops == 1 ? " hop)" : " hops)"));
                              });
     if (r.interrupted) out_.line("Search interrupted.");
+    // The first hit's time is the flood's answer time (its holder may have been shown by the
+    // DHT already, and so not again above).
     out_.line("Search for " + name + ": " + std::to_string(r.hits) + (r.hits == 1 ? " hit, " : " hits, ") +
-              std::to_string(r.messages) + " messages, " + std::to_string(r.took.count()) + " ms.");
+              std::to_string(r.messages) + " messages, " + std::to_string(r.took.count()) + " ms" +
+              (r.first_hit.count() >= 0 ? " (first hit after " + std::to_string(r.first_hit.count()) + " ms)." : "."));
 }
 
 std::vector<PeerId> Console::find_holders(const std::string& name) {
@@ -393,7 +396,10 @@ std::vector<PeerId> Console::dht_holders(const std::string& name, std::set<PeerI
     if (!node_.dht()) return holders;
     out_.line("Search for " + name + " in the DHT:");
     const auto t0 = std::chrono::steady_clock::now();
-    const auto candidates = node_.dht_candidates(name, dht_wait);
+    std::uint64_t requests = 0;
+    const auto candidates = node_.dht_candidates(name, dht_wait, &requests);
+    const auto lookup_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     std::size_t confirmed = 0;
     for (const auto& peer : candidates) {
         if (node_.exit_event().load()) break;
@@ -406,7 +412,8 @@ std::vector<PeerId> Console::dht_holders(const std::string& name, std::set<PeerI
     }
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     out_.line("DHT for " + name + ": " + std::to_string(candidates.size()) + " announced, " +
-              std::to_string(confirmed) + " confirmed, " + std::to_string(ms) + " ms.");
+              std::to_string(confirmed) + " confirmed, " + std::to_string(ms) + " ms (lookup " +
+              std::to_string(lookup_ms) + " ms, " + std::to_string(requests) + " requests).");
     return holders;
 }
 
@@ -423,6 +430,8 @@ void Console::dht_status() {
     out_.line("Nodes: " + std::to_string(s.good_nodes) + " good, " + std::to_string(s.dubious_nodes) + " dubious.");
     out_.line("Values announced: " + std::to_string(s.announced) + ".");
     out_.line("Lookups: " + std::to_string(s.lookups) + ", median " + std::to_string(s.median_ms) + " ms.");
+    out_.line("Requests (find, get): " + std::to_string(s.requests_sent) + " sent, " +
+              std::to_string(s.requests_answered) + " answered.");
 }
 
 long long Console::score(const PeerId& peer) {

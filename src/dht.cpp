@@ -61,6 +61,19 @@ struct Dht::Impl {
     std::map<std::string, std::string> announced;  ///< key text -> our value there
     std::vector<long long> lookup_ms;
     std::size_t lookups = 0;
+    /// OpenDHT's message counters reset when read: count_messages() adds them up here.
+    std::uint64_t sent = 0, answered = 0;
+
+    /// Adds OpenDHT's find and get counts since the last call (the runner is asked without
+    /// our mutex held); returns the requests sent so far.
+    std::uint64_t count_messages() {
+        const auto out = runner.getNodeMessageStats(false), in = runner.getNodeMessageStats(true);
+        // {ping, find, get, listen, put}
+        std::lock_guard<std::mutex> lock(mutex);
+        if (out.size() > 2) sent += out[1] + out[2];
+        if (in.size() > 2) answered += in[1] + in[2];
+        return sent;
+    }
 };
 
 Dht::Dht(std::string owner) : impl_(std::make_unique<Impl>(std::move(owner))) {}
@@ -76,6 +89,9 @@ void Dht::start(const DhtOptions& options) {
     node.max_req_per_sec = -1;
     node.max_peer_req_per_sec = -1;
     impl_->runner.run(options.port, config);
+    // Copies we store of anyone's announcements expire after `expiry` without a refresh, and
+    // our own are refreshed before that; withdrawn ones vanish within it (docs/protocol.md).
+    impl_->runner.registerType(dht::ValueType(DhtOptions::value_type, "p2p-node announcement", options.expiry));
     {
         std::lock_guard<std::mutex> lock(impl_->mutex);
         impl_->running = true;
@@ -134,6 +150,7 @@ void Dht::announce(const std::string& key_text, const std::string& value) {
     // Raw bytes: the UTF-8 text itself, readable by any OpenDHT client (not a msgpack'd string).
     auto v = std::make_shared<dht::Value>(reinterpret_cast<const std::uint8_t*>(value.data()), value.size());
     v->id = value_id(impl_->owner, key_text);
+    v->type = DhtOptions::value_type;
     impl_->runner.put(key_hash(key_text), v, dht::DoneCallbackSimple{}, dht::time_point::max(), true);
 }
 
@@ -153,8 +170,9 @@ std::vector<std::string> Dht::announced() const {
 }
 
 std::vector<std::string> Dht::lookup(const std::string& key_text, std::chrono::milliseconds timeout,
-                                     const std::atomic<bool>& cancel) {
+                                     const std::atomic<bool>& cancel, std::uint64_t* requests) {
     if (!running()) return {};
+    const std::uint64_t sent_before = requests ? impl_->count_messages() : 0;
     const auto t0 = std::chrono::steady_clock::now();
     auto state = std::make_shared<LookupState>();
     impl_->runner.get(
@@ -196,6 +214,7 @@ std::vector<std::string> Dht::lookup(const std::string& key_text, std::chrono::m
     out.erase(std::unique(out.begin(), out.end()), out.end());
     const long long ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    if (requests) *requests = impl_->count_messages() - sent_before;
     std::lock_guard<std::mutex> lock(impl_->mutex);
     ++impl_->lookups;
     if (impl_->lookup_ms.size() == timed_lookups) impl_->lookup_ms.erase(impl_->lookup_ms.begin());
@@ -206,12 +225,15 @@ std::vector<std::string> Dht::lookup(const std::string& key_text, std::chrono::m
 Dht::Status Dht::status() const {
     Status s;
     std::vector<long long> ms;
+    if (running()) impl_->count_messages();
     {
         std::lock_guard<std::mutex> lock(impl_->mutex);
         s.running = impl_->running;
         s.network = impl_->network;
         s.announced = impl_->announced.size();
         s.lookups = impl_->lookups;
+        s.requests_sent = impl_->sent;
+        s.requests_answered = impl_->answered;
         ms = impl_->lookup_ms;
     }
     if (!s.running) return s;

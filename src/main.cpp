@@ -106,6 +106,7 @@ bool ask_port(std::uint16_t& port) {
 
 int run(int argc, char* argv[]) {
     std::string port_text, shared, state, scan_range, bootstrap, dht_port, dht_bootstrap, dht_network;
+    long long dht_expiry = p2p::DhtOptions::default_expiry.count();
     p2p::NodeConfig config;
     // Signed on purpose: program_options would wrap "-1" into a huge unsigned value.
     long long ban_time = 600, idle_seconds = 300, max_peers = 64, neighbours = 8, peer_max_age = 7 * 24 * 3600;
@@ -151,6 +152,10 @@ int run(int argc, char* argv[]) {
          "DHT nodes to start from (UDP; a bare PORT is on --host)")
         ("dht-network", po::value(&dht_network)->value_name("N"),
          "the DHT's network id, decimal or 0x-hex, not 0 (the public network); default 0x70327031")
+        ("dht-expiry", po::value(&dht_expiry)->value_name("SECONDS"),
+         "how long our DHT node keeps an announcement its holder stopped refreshing (a removed "
+         "file, a node that quit), 20 to 86400; default 600. Every node of a network should use "
+         "the same")
         ("trace", "print every wire message sent and received: direction, peer, the bytes and "
          "what they mean")
         ("quiet,q", "do not print server-side lines (connections, requests, responses, traces)");
@@ -223,13 +228,16 @@ int run(int argc, char* argv[]) {
         if (dht_port == "0") dht.port = 0;
         if (vm.count("dht-network") && !p2p::parse_dht_network(dht_network, dht.network))
             return fail("invalid --dht-network '" + dht_network + "': 1 to 4294967295 (decimal or 0x-hex) is expected");
+        if (dht_expiry < p2p::DhtOptions::min_expiry.count() || dht_expiry > p2p::DhtOptions::max_expiry.count())
+            return fail("--dht-expiry must be from 20 to 86400 seconds");
+        dht.expiry = std::chrono::seconds(dht_expiry);
         std::vector<p2p::PeerId> nodes;
         if (std::string why; !parse_peer_list(dht_bootstrap, config.host, nodes, why))
             return fail("invalid --dht-bootstrap node " + why);
         for (const auto& n : nodes) dht.bootstrap.push_back(n.to_string());
         config.dht = dht;
-    } else if (vm.count("dht-bootstrap") || vm.count("dht-network")) {
-        return fail("--dht-bootstrap and --dht-network need --dht PORT");
+    } else if (vm.count("dht-bootstrap") || vm.count("dht-network") || vm.count("dht-expiry")) {
+        return fail("--dht-bootstrap, --dht-network and --dht-expiry need --dht PORT");
     }
     for (auto [name, rate] : {std::pair{"max-upload-rate", &config.max_upload_rate},
                               std::pair{"max-download-rate", &config.max_download_rate}}) {

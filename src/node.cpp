@@ -115,10 +115,11 @@ void Node::start_dht() {
     output_.line("DHT listening on UDP port " + std::to_string(dht_->status().port) + " (network " + net + ")");
 }
 
-std::vector<PeerId> Node::dht_candidates(const std::string& name, std::chrono::milliseconds timeout) {
+std::vector<PeerId> Node::dht_candidates(const std::string& name, std::chrono::milliseconds timeout,
+                                         std::uint64_t* requests) {
     std::vector<PeerId> out;
     if (!dht_) return out;
-    for (const auto& text : dht_->lookup(Dht::file_key(name), timeout, exit_)) {
+    for (const auto& text : dht_->lookup(Dht::file_key(name), timeout, exit_, requests)) {
         std::string why;
         // The value is "host:port", maybe more fields after a space; a bare port is no holder.
         const std::string first = text.substr(0, text.find(' '));

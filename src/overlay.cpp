@@ -282,11 +282,14 @@ Overlay::SearchResult Overlay::search(const std::string& name, unsigned ttl,
     const std::string query = ov::format_query({qid, std::min(ttl, ov::max_ttl), 1, name});
     for (auto& [id, l] : links_)
         if (l.link->send(query)) ++result.messages;
-    while (!stopped_) {
+    // No link took the query: no hit can come, and nothing is worth waiting for.
+    while (!stopped_ && result.messages > 0) {
         auto& s = searches_[qid];
         std::vector<std::pair<PeerId, unsigned>> fresh;
         fresh.swap(s.fresh);
         if (!fresh.empty()) {
+            if (result.first_hit.count() < 0)
+                result.first_hit = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start);
             lock.unlock();
             for (const auto& [holder, hops] : fresh) on_hit(holder, hops);
             lock.lock();

@@ -1,7 +1,8 @@
 // The DHT (OpenDHT), in process and with real programs on 127.0.0.1: two Dht objects find each
 // other's values and stop promptly; a line of nodes that only know each other through the DHT
 // (flooding off: --neighbours 0) find and download a file one of them holds, and stop finding
-// it once it is removed; the stock dhtnode as the only bootstrap; python3-opendht reading an
+// it once it is removed; a node that quits has its values expire; the stock dhtnode as the only
+// bootstrap; python3-opendht reading an
 // announcement under the documented key. Cases labelled "slow" (many nodes) run in
 // test/run.sh's release pass only.
 #define BOOST_TEST_MODULE dht
@@ -87,10 +88,14 @@ BOOST_AUTO_TEST_CASE(two_dhts_find_a_value_withdraw_it_and_stop_promptly, *utf::
     BOOST_TEST(a.status().announced == 1u);
     std::atomic<bool> cancel{false};
     std::vector<std::string> got;
+    std::uint64_t requests = 0;
     for (const auto deadline = Clock::now() + patience; Clock::now() < deadline && !has(got, "127.0.0.1:1");)
-        got = b.lookup(key, 2s, cancel);
+        got = b.lookup(key, 2s, cancel, &requests);
     BOOST_TEST(has(got, "127.0.0.1:1"));
     BOOST_TEST(got.size() == 1u);
+    BOOST_TEST(requests >= 1u);  // a get to a, at least
+    BOOST_TEST(b.status().requests_sent >= requests);
+    BOOST_TEST(a.status().requests_answered >= 1u);
     BOOST_TEST(b.status().lookups >= 1u);
     BOOST_TEST(b.status().good_nodes + b.status().dubious_nodes >= 1u);
 
@@ -115,10 +120,10 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(integration)
 
-// Ten nodes in a line, each bootstrapped by UDP from the one before; no overlay links at all.
-BOOST_AUTO_TEST_CASE(a_line_of_ten_finds_downloads_and_forgets_a_file_through_the_dht,
+// Thirty nodes in a line, each bootstrapped by UDP from the one before; no overlay links at all.
+BOOST_AUTO_TEST_CASE(a_line_of_thirty_finds_downloads_and_forgets_a_file_through_the_dht,
                      *utf::timeout(600) * utf::label("slow")) {
-    constexpr int n = 10;
+    constexpr int n = 30;
     std::vector<std::unique_ptr<OverlayNode>> nodes;
     for (int i = 0; i < n; ++i) {
         std::vector<std::string> args = {"--neighbours", "0", "--dht", "0"};
@@ -159,6 +164,47 @@ BOOST_AUTO_TEST_CASE(a_line_of_ten_finds_downloads_and_forgets_a_file_through_th
     const auto t0 = Clock::now();
     for (auto& node : nodes) BOOST_TEST(node->quit() == 0);
     BOOST_TEST(seconds_since(t0) < 2.0 * n);
+}
+
+// A node that quits stops refreshing its values, and every DHT node drops its copies within
+// --dht-expiry (20 s here). An observer in this process reads the raw values (no holder check).
+BOOST_AUTO_TEST_CASE(a_node_that_quits_withdraws_its_values, *utf::timeout(300) * utf::label("slow")) {
+    std::vector<std::unique_ptr<OverlayNode>> nodes;
+    for (int i = 0; i < 3; ++i) {
+        std::vector<std::string> args = {"--neighbours", "0", "--dht", "0", "--dht-expiry", "20"};
+        if (i > 0) args.insert(args.end(), {"--dht-bootstrap", "127.0.0.1:" + std::to_string(dht_port(*nodes.back()))});
+        nodes.push_back(std::make_unique<OverlayNode>(args));
+        BOOST_REQUIRE(dht_port(*nodes.back()) != 0);
+    }
+    p2p::Dht observer("127.0.0.1:9");
+    p2p::DhtOptions options;
+    options.expiry = 20s;
+    options.bootstrap = {"127.0.0.1:" + std::to_string(dht_port(*nodes[2]))};
+    observer.start(options);
+    write_file(nodes[0]->dir / "shared" / "leaving.txt", 100, 5);
+    const std::string leaver = nodes[0]->id(), stayer = nodes[1]->id();
+    std::atomic<bool> cancel{false};
+    auto announced_by = [&](const std::string& key, const std::string& who) {
+        return has(observer.lookup(key, 3s, cancel), who);
+    };
+    bool seen = false;
+    for (const auto deadline = Clock::now() + 60s; !seen && Clock::now() < deadline;)
+        seen = announced_by(p2p::Dht::file_key("leaving.txt"), leaver) && announced_by(p2p::Dht::peers_key(), leaver);
+    BOOST_REQUIRE(seen);
+
+    BOOST_TEST(nodes[0]->quit() == 0);
+    const auto t0 = Clock::now();
+    bool gone = false;
+    while (!gone && Clock::now() < t0 + 90s) {
+        gone = !announced_by(p2p::Dht::file_key("leaving.txt"), leaver) && !announced_by(p2p::Dht::peers_key(), leaver);
+        if (!gone) std::this_thread::sleep_for(1s);
+    }
+    BOOST_TEST(gone);
+    BOOST_TEST_MESSAGE("values gone " << seconds_since(t0) << " s after quit");
+    // The network still answers: the node that stayed is still present.
+    BOOST_TEST(announced_by(p2p::Dht::peers_key(), stayer));
+    observer.stop();
+    for (int i = 1; i < 3; ++i) BOOST_TEST(nodes[i]->quit() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(the_stock_dhtnode_as_the_only_bootstrap, *utf::timeout(300) * utf::label("slow")) {

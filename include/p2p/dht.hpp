@@ -19,8 +19,15 @@ namespace p2p {
 struct DhtOptions {
     /// Not 0 (OpenDHT's public network): "p2p1" in ASCII, so our nodes only meet each other.
     static constexpr std::uint32_t default_network = 0x70327031;
+    /// How long a stored announcement lives without a refresh from its holder: OpenDHT's own
+    /// default. The holder refreshes 10 s before it runs out.
+    static constexpr std::chrono::seconds default_expiry{600}, min_expiry{20}, max_expiry{86400};
+    /// The OpenDHT value type of our announcements ("p2" in ASCII): its expiry is registered
+    /// under this id, and a node applies its own registration to the copies it stores.
+    static constexpr std::uint16_t value_type = 0x7032;
     std::uint16_t port = 0;                 ///< UDP; 0: chosen by the system
     std::uint32_t network = default_network;
+    std::chrono::seconds expiry = default_expiry;
     std::vector<std::string> bootstrap;     ///< "host:port" each
 };
 
@@ -54,9 +61,10 @@ public:
     std::vector<std::string> announced() const;
 
     /// Every value text under `key_text` (each once), within `timeout`; ends early when the
-    /// lookup is done or `cancel` is set.
+    /// lookup is done or `cancel` is set. `requests`, when given, gets the find and get
+    /// requests this node sent meanwhile (the lookup's, and any other lookup's at the time).
     std::vector<std::string> lookup(const std::string& key_text, std::chrono::milliseconds timeout,
-                                    const std::atomic<bool>& cancel);
+                                    const std::atomic<bool>& cancel, std::uint64_t* requests = nullptr);
 
     struct Status {
         bool running = false;
@@ -66,6 +74,9 @@ public:
         std::size_t announced = 0;
         std::size_t lookups = 0;
         long long median_ms = 0;  ///< of the lookups made; 0 before the first
+        /// Lookup requests (OpenDHT's find and get) this node sent and answered since it
+        /// started: what searching costs the network, for the benchmark.
+        std::uint64_t requests_sent = 0, requests_answered = 0;
     };
     Status status() const;
 

@@ -92,6 +92,7 @@ public:
         std::size_t messages = 0;  ///< queries this node sent + hits that reached it
         bool interrupted = false;
         std::chrono::milliseconds took{0};
+        std::chrono::milliseconds first_hit{-1};  ///< when the first hit came; -1: none
     };
     /// Floods a query for `name` with `ttl` and waits `wait` (or until `cancel`), calling
     /// `on_hit(holder, hops)` on the calling thread once per holder.
