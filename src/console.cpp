@@ -396,10 +396,8 @@ std::vector<PeerId> Console::dht_holders(const std::string& name, std::set<PeerI
     if (!node_.dht()) return holders;
     out_.line("Search for " + name + " in the DHT:");
     const auto t0 = std::chrono::steady_clock::now();
-    std::uint64_t requests = 0;
-    const auto candidates = node_.dht_candidates(name, dht_wait, &requests);
-    const auto lookup_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    Dht::LookupStats lookup;
+    const auto candidates = node_.dht_candidates(name, dht_wait, &lookup);
     std::size_t confirmed = 0;
     for (const auto& peer : candidates) {
         if (node_.exit_event().load()) break;
@@ -413,7 +411,8 @@ std::vector<PeerId> Console::dht_holders(const std::string& name, std::set<PeerI
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     out_.line("DHT for " + name + ": " + std::to_string(candidates.size()) + " announced, " +
               std::to_string(confirmed) + " confirmed, " + std::to_string(ms) + " ms (lookup " +
-              std::to_string(lookup_ms) + " ms, " + std::to_string(requests) + " requests).");
+              std::to_string(lookup.ms) + " ms, first value after " + std::to_string(lookup.first_value_ms) +
+              " ms, " + std::to_string(lookup.requests) + " requests).");
     return holders;
 }
 

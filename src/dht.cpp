@@ -170,9 +170,9 @@ std::vector<std::string> Dht::announced() const {
 }
 
 std::vector<std::string> Dht::lookup(const std::string& key_text, std::chrono::milliseconds timeout,
-                                     const std::atomic<bool>& cancel, std::uint64_t* requests) {
+                                     const std::atomic<bool>& cancel, LookupStats* stats) {
     if (!running()) return {};
-    const std::uint64_t sent_before = requests ? impl_->count_messages() : 0;
+    const std::uint64_t sent_before = stats ? impl_->count_messages() : 0;
     const auto t0 = std::chrono::steady_clock::now();
     auto state = std::make_shared<LookupState>();
     impl_->runner.get(
@@ -194,10 +194,12 @@ std::vector<std::string> Dht::lookup(const std::string& key_text, std::chrono::m
         const auto deadline = t0 + timeout;
         std::size_t had = 0;
         auto last_new = t0;
+        auto first = t0;
         // In 100 ms slices: `cancel` is a plain flag (Ctrl-C), not something that notifies us.
         for (;;) {
             const auto now = std::chrono::steady_clock::now();
             if (state->values.size() != had) {
+                if (had == 0) first = now;
                 had = state->values.size();
                 last_new = now;
             }
@@ -208,13 +210,17 @@ std::vector<std::string> Dht::lookup(const std::string& key_text, std::chrono::m
                                               std::chrono::milliseconds(100), deadline - now));
         }
         out = state->values;
+        if (stats) stats->first_value_ms = had ? std::chrono::duration_cast<std::chrono::milliseconds>(first - t0).count() : -1;
     }
     state->abandoned = true;
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     const long long ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-    if (requests) *requests = impl_->count_messages() - sent_before;
+    if (stats) {
+        stats->requests = impl_->count_messages() - sent_before;
+        stats->ms = ms;
+    }
     std::lock_guard<std::mutex> lock(impl_->mutex);
     ++impl_->lookups;
     if (impl_->lookup_ms.size() == timed_lookups) impl_->lookup_ms.erase(impl_->lookup_ms.begin());

@@ -116,10 +116,10 @@ void Node::start_dht() {
 }
 
 std::vector<PeerId> Node::dht_candidates(const std::string& name, std::chrono::milliseconds timeout,
-                                         std::uint64_t* requests) {
+                                         Dht::LookupStats* stats) {
     std::vector<PeerId> out;
     if (!dht_) return out;
-    for (const auto& text : dht_->lookup(Dht::file_key(name), timeout, exit_, requests)) {
+    for (const auto& text : dht_->lookup(Dht::file_key(name), timeout, exit_, stats)) {
         std::string why;
         // The value is "host:port", maybe more fields after a space; a bare port is no holder.
         const std::string first = text.substr(0, text.find(' '));

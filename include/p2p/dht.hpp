@@ -60,11 +60,18 @@ public:
     /// The keys we announce now.
     std::vector<std::string> announced() const;
 
+    /// What one lookup cost and when it answered.
+    struct LookupStats {
+        /// Find and get requests this node sent meanwhile (this lookup's, and any other's at
+        /// the time); each is answered by one reply at most.
+        std::uint64_t requests = 0;
+        long long first_value_ms = -1;  ///< when the first value came; -1: none
+        long long ms = 0;               ///< until the lookup returned (see settle in dht.cpp)
+    };
     /// Every value text under `key_text` (each once), within `timeout`; ends early when the
-    /// lookup is done or `cancel` is set. `requests`, when given, gets the find and get
-    /// requests this node sent meanwhile (the lookup's, and any other lookup's at the time).
+    /// lookup is done or `cancel` is set. `stats`, when given, gets what it cost.
     std::vector<std::string> lookup(const std::string& key_text, std::chrono::milliseconds timeout,
-                                    const std::atomic<bool>& cancel, std::uint64_t* requests = nullptr);
+                                    const std::atomic<bool>& cancel, LookupStats* stats = nullptr);
 
     struct Status {
         bool running = false;

@@ -171,9 +171,9 @@ public:
     Dht* dht() { return dht_.get(); }
     /// The holders of `name` the DHT names, within `timeout` (or until the exit event), not
     /// yet checked: each is a hint (ask with holds()). Our own id is left out.
-    /// `requests`: as Dht::lookup's.
+    /// `stats`: as Dht::lookup's.
     std::vector<PeerId> dht_candidates(const std::string& name, std::chrono::milliseconds timeout,
-                                       std::uint64_t* requests = nullptr);
+                                       Dht::LookupStats* stats = nullptr);
     /// Asks `peer` on a connection of its own (handshake, pins and bans as dial()) whether it
     /// serves `name` now.
     bool holds(const PeerId& peer, const std::string& name);
