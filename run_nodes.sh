@@ -27,7 +27,7 @@ SAMPLES=(shared/5000/hello.txt
 
 usage() {
     cat <<EOF
-Usage: ./run_nodes.sh [--detach [--reset] | --overlay N [--base-port P] | --stop [--reset]
+Usage: ./run_nodes.sh [--detach [--reset] | --overlay N [--base-port P] [--dht] | --stop [--reset]
                       | --reset | --help]
 
 Builds $BIN (installing the Debian packages it needs when they are missing) and
@@ -50,6 +50,9 @@ starts the lab's demo: nodes ${PORTS[*]} on $HOST, each sharing shared/<port>.
                and output as with --detach:
                    echo 'search far.txt' > $OVERLAY_DIR/$OVERLAY_BASE.in
                    tail -f $OVERLAY_DIR/$OVERLAY_BASE.log
+  --dht        with --overlay: every node also joins a DHT (OpenDHT) on the UDP port of
+               its own number, bootstrapped from the node before; 'search' then asks the
+               DHT too, and 'dht' shows its state (docs/protocol.md, "The DHT")
   --stop       stop the demo, detached nodes, overlay nodes and tmux session alike; fine
                when none runs
   --reset      put the demo folders shared/<port>/ back as committed: removes what demos
@@ -358,7 +361,7 @@ check_overlay_not_running() {
 # start_overlay N BASE: nodes BASE..BASE+N-1, each bootstrapped from the one before, started
 # one after the other so that each one's bootstrap node already listens.
 start_overlay() {
-    local n=$1 base=$2 ports=() i p args
+    local n=$1 base=$2 dht=$3 ports=() i p args
     for ((i = 0; i < n; i++)); do ports+=($((base + i))); done
     local first=${ports[0]} last=${ports[n - 1]}
     check_overlay_not_running
@@ -375,6 +378,9 @@ start_overlay() {
         [ "$i" -gt 0 ] && { ln "$OVERLAY_DIR/swarm.bin" "$OVERLAY_DIR/shared/$p/swarm.bin" || abort_start "$OVERLAY_DIR" "${ports[@]}"; }
         args=(--shared "$OVERLAY_DIR/shared/$p" --state "$OVERLAY_DIR/state/$p" --neighbours "$OVERLAY_NEIGHBOURS")
         [ "$i" -gt 0 ] && args+=(--bootstrap "$HOST:${ports[i - 1]}")
+        # The DHT on the UDP port of the node's number: its neighbour in the line is its bootstrap.
+        [ "$dht" = 1 ] && args+=(--dht "$p")
+        [ "$dht" = 1 ] && [ "$i" -gt 0 ] && args+=(--dht-bootstrap "$HOST:${ports[i - 1]}")
         spawn_node "$OVERLAY_DIR" "$p" "${args[@]}" || abort_start "$OVERLAY_DIR" "${ports[@]}"
         wait_listening "$OVERLAY_DIR" "$p" || abort_start "$OVERLAY_DIR" "${ports[@]}"
     done
@@ -390,6 +396,11 @@ one before; gossip tells each about the others within seconds.
   read output:   tail -f $OVERLAY_DIR/$first.log
   stop:          ./run_nodes.sh --stop
 EOF
+    [ "$dht" = 1 ] && cat <<EOF
+  DHT:           UDP ports $first-$last, each bootstrapped from the one before;
+                 echo dht > $OVERLAY_DIR/$first.in   (its state)
+EOF
+    return 0
 }
 
 # Returns 1 when no overlay node was running.
@@ -511,7 +522,7 @@ in_range() {
 }
 
 main() {
-    local mode="" reset=0 count="" base="" arg
+    local mode="" reset=0 count="" base="" dht=0 arg
     while [ $# -gt 0 ]; do
         arg=$1
         shift
@@ -535,7 +546,8 @@ main() {
                 base=$1
                 shift ;;
             --reset) reset=1 ;;
-            *) err "unknown option '$arg'. Usage: ./run_nodes.sh [--detach] [--overlay N [--base-port P]] [--stop] [--reset] [--help]"; exit 2 ;;
+            --dht) dht=1 ;;
+            *) err "unknown option '$arg'. Usage: ./run_nodes.sh [--detach] [--overlay N [--base-port P] [--dht]] [--stop] [--reset] [--help]"; exit 2 ;;
         esac
     done
 
@@ -547,10 +559,11 @@ main() {
         fi
         check_overlay_not_running
         install_and_build
-        start_overlay "$count" $((10#$base))
+        start_overlay "$count" $((10#$base)) "$dht"
         exit 0
     fi
     [ -z "$base" ] || { err "--base-port goes with --overlay N."; exit 2; }
+    [ "$dht" = 0 ] || { err "--dht goes with --overlay N."; exit 2; }
 
     case "$mode" in
         stop)
