@@ -1,5 +1,7 @@
 #include "p2p/dht.hpp"
 
+#include "p2p/worker_thread.hpp"
+
 #include <opendht/dhtrunner.h>
 
 #include <algorithm>
@@ -88,7 +90,10 @@ void Dht::start(const DhtOptions& options) {
     // Many nodes on one address (tests, a LAN behind one NAT) would trip the per-IP limits.
     node.max_req_per_sec = -1;
     node.max_peer_req_per_sec = -1;
-    impl_->runner.run(options.port, config);
+    {
+        SignalBlock block;  // OpenDHT's threads start in run() and inherit it: signals stay with main
+        impl_->runner.run(options.port, config);
+    }
     // Copies we store of anyone's announcements expire after `expiry` without a refresh, and
     // our own are refreshed before that; withdrawn ones vanish within it (docs/protocol.md).
     impl_->runner.registerType(dht::ValueType(DhtOptions::value_type, "p2p-node announcement", options.expiry));
