@@ -11,6 +11,7 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace p2p::test;
@@ -790,6 +791,32 @@ BOOST_AUTO_TEST_CASE(sigint_and_sigterm_are_quit) {
             BOOST_TEST(b.finish() == 0);
         }
     }
+}
+
+// With the DHT on, and a DHT neighbour to say goodbye to: the same bound as without.
+BOOST_AUTO_TEST_CASE(quit_and_sigint_are_as_prompt_with_the_dht_on) {
+    Program a({"--dht", "0"});
+    std::smatch m;
+    const std::string started = a.output();
+    BOOST_REQUIRE(std::regex_search(started, m, std::regex("DHT listening on UDP port ([0-9]+)")));
+    Program b({"--dht", "0", "--dht-bootstrap", "127.0.0.1:" + m[1].str()});
+    bool joined = false;
+    for (const auto deadline = Clock::now() + patience; !joined && Clock::now() < deadline;) {
+        joined = b.command("dht").find("Nodes: 0 good") == std::string::npos;
+        if (!joined) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    BOOST_REQUIRE(joined);
+
+    auto t0 = Clock::now();
+    a.send("quit");
+    double took = shutdown_seconds(a.child(), t0);
+    BOOST_TEST((took >= 0 && took < prompt_shutdown_s), "quit took " << took << " s");
+    BOOST_TEST(a.child().wait_exit() == 0);
+    t0 = Clock::now();
+    b.child().kill_now(SIGINT);
+    took = shutdown_seconds(b.child(), t0);
+    BOOST_TEST((took >= 0 && took < prompt_shutdown_s), "signal to exit line: " << took << " s");
+    BOOST_TEST(b.child().wait_exit() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
