@@ -211,7 +211,10 @@ SwarmDownload::Result SwarmDownload::run(std::vector<Source> sources,
     // so receiving goes on while the verifier waits on the disk.
     buffers_.resize(std::max<std::size_t>(8, std::min(sources.size(), options_.max_sources) + 2));
     for (std::size_t b = 0; b < buffers_.size(); ++b) free_buffers_.push_back(b);
-    if (!picker_->done()) {
+    // Read before any thread runs: from here on the picker is read under mutex_ only (the
+    // verifier completes chunks in it).
+    const bool nothing_to_fetch = picker_->done();
+    if (!nothing_to_fetch) {
         try {
             verifier_ = start_worker("verify", [this] { verify(); });
         } catch (const std::exception& e) {
@@ -219,7 +222,7 @@ SwarmDownload::Result SwarmDownload::run(std::vector<Source> sources,
             return result;
         }
     }
-    for (std::size_t i = 0; i < sources.size() && !picker_->done(); ++i) {
+    for (std::size_t i = 0; i < sources.size() && !nothing_to_fetch; ++i) {
         auto w = std::make_unique<Worker>();
         w->number = i;
         w->id = sources[i].id;
