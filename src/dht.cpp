@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 
 namespace p2p {
@@ -56,10 +57,13 @@ struct Dht::Impl {
     const std::string owner;
     dht::DhtRunner runner;
     std::uint32_t network = 0;
-    /// Guards running, announced and lookup_ms: the console, the announcer and stop() use them.
-    /// Never held while waiting on a lookup; runner calls made under it only queue work.
+    /// Guards running, port, offered, announced and lookup_ms: the console, the announcer,
+    /// sessions (add_node) and stop() use them. Never held while waiting on a lookup; runner
+    /// calls made under it only queue work.
     mutable std::mutex mutex;
     bool running = false;
+    std::uint16_t port = 0;
+    std::set<std::string> offered;  ///< "host port" given to add_node, max_offered_nodes at most
     std::map<std::string, std::string> announced;  ///< key text -> our value there
     std::vector<long long> lookup_ms;
     std::size_t lookups = 0;
@@ -101,6 +105,7 @@ void Dht::start(const DhtOptions& options) {
         std::lock_guard<std::mutex> lock(impl_->mutex);
         impl_->running = true;
         impl_->network = options.network;
+        impl_->port = impl_->runner.getBoundPort(AF_INET);
     }
     for (const auto& b : options.bootstrap) {
         // "host:port" or "[v6]:port"
@@ -116,6 +121,20 @@ void Dht::start(const DhtOptions& options) {
 bool Dht::running() const {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     return impl_->running;
+}
+
+std::uint16_t Dht::port() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->running ? impl_->port : 0;
+}
+
+void Dht::add_node(const std::string& host, std::uint16_t port) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    // Under the lock: stop() clears `running` under it, so nothing is queued after its join.
+    if (!impl_->running || impl_->offered.size() >= max_offered_nodes ||
+        !impl_->offered.insert(host + " " + std::to_string(port)).second)
+        return;
+    impl_->runner.bootstrap(host, std::to_string(port));  // queued; resolved and pinged on OpenDHT's thread
 }
 
 void Dht::stop() {
@@ -245,10 +264,10 @@ Dht::Status Dht::status() const {
         s.lookups = impl_->lookups;
         s.requests_sent = impl_->sent;
         s.requests_answered = impl_->answered;
+        s.port = impl_->running ? impl_->port : 0;
         ms = impl_->lookup_ms;
     }
     if (!s.running) return s;
-    s.port = impl_->runner.getBoundPort(AF_INET);
     unsigned cached = 0, incoming = 0;
     impl_->runner.getNodesStats(AF_INET, &s.good_nodes, &s.dubious_nodes, &cached, &incoming);
     if (!ms.empty()) {

@@ -49,9 +49,11 @@ bool prove_secret(Socket& socket, const NetworkSecret& secret, const ReadLimits&
 
 }  // namespace
 
-std::string capabilities(const TlsContext* tls, const NetworkSecret* secret) {
+std::string capabilities(const TlsContext* tls, const NetworkSecret* secret, const Dht* dht) {
+    const std::uint16_t dht_port = dht ? dht->port() : 0;
     return std::string(ov::capability) + (tls ? "," + std::string(tls_capability) : "") +
-           (secret ? "," + std::string(NetworkSecret::capability) : "");
+           (secret ? "," + std::string(NetworkSecret::capability) : "") +
+           (dht_port ? "," + std::string(dht_capability) + "=" + std::to_string(dht_port) : "");
 }
 
 bool wants_tls(const TlsContext* tls, std::string_view peer_capabilities) {
@@ -59,7 +61,7 @@ bool wants_tls(const TlsContext* tls, std::string_view peer_capabilities) {
 }
 
 Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits, const TlsContext* tls,
-                    const NetworkSecret* secret) {
+                    const NetworkSecret* secret, const Dht* dht) {
     Handshake result;
     switch (probe_extension(socket, limits)) {
     case SearchOutcome::found: break;
@@ -73,7 +75,7 @@ Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits
     default: return result;
     }
     std::error_code ec;
-    const std::string hello = ov::format_hello(self, capabilities(tls, secret));
+    const std::string hello = ov::format_hello(self, capabilities(tls, secret, dht));
     socket.write_all(hello, ec);
     if (ec) return result;
     trace(socket, Trace::Dir::sent, hello);
@@ -115,14 +117,46 @@ bool accept_hello(const ov::Hello& hello, const std::string& remote_host, const 
     return true;
 }
 
-bool has_capability(std::string_view caps, std::string_view capability) {
+namespace {
+
+// Calls `f` on each comma-separated item of `caps` until it returns true; true if one did.
+template <class F>
+bool any_item(std::string_view caps, F f) {
     while (!caps.empty()) {
         const auto comma = caps.find(',');
-        if (caps.substr(0, comma) == capability) return true;
+        if (f(caps.substr(0, comma))) return true;
         if (comma == std::string_view::npos) break;
         caps.remove_prefix(comma + 1);
     }
     return false;
+}
+
+}  // namespace
+
+bool has_capability(std::string_view caps, std::string_view capability) {
+    return any_item(caps, [&](std::string_view item) { return item == capability; });
+}
+
+std::optional<std::string_view> capability_value(std::string_view caps, std::string_view capability) {
+    std::optional<std::string_view> value;
+    any_item(caps, [&](std::string_view item) {
+        if (item.size() <= capability.size() || item.substr(0, capability.size()) != capability ||
+            item[capability.size()] != '=')
+            return false;
+        value = item.substr(capability.size() + 1);
+        return true;
+    });
+    return value;
+}
+
+std::optional<std::uint16_t> dht_port_of(std::string_view caps) {
+    const auto value = capability_value(caps, dht_capability);
+    return value ? parse_port(*value) : std::nullopt;
+}
+
+void offer_dht(Dht* dht, const std::string& host, std::string_view caps) {
+    if (!dht) return;
+    if (const auto port = dht_port_of(caps)) dht->add_node(host, *port);
 }
 
 }  // namespace p2p

@@ -67,9 +67,12 @@ void Node::start(std::error_code& ec) {
     listener_ = std::make_unique<Listener>(std::move(listening),
         [this](Socket s, std::uint16_t peer_port) { on_accept(std::move(s), peer_port); });
     port_ = listener_->port();
+    // The DHT before any HELLO (the listener's sessions, the overlay's links): each lists it.
+    const std::string dht_note = config_.dht ? start_dht() : "";
     // Before the listener runs: every session is handed the overlay.
     overlay_ = std::make_unique<Overlay>(config_.overlay, id(), *index_, known_, output_, stop_event_,
-                                         trace_.get(), tls_.get(), &pins_, config_.secret.get(), &reputation_);
+                                         trace_.get(), tls_.get(), &pins_, config_.secret.get(), &reputation_,
+                                         dht_.get());
     indexer_ = std::make_unique<Indexer>(
         *index_, config_.state_dir.empty() ? boost::filesystem::path() : config_.state_dir / "manifests",
         Manifest::default_chunk_size, [this](const std::string& name, const Manifest& m, std::chrono::milliseconds took) {
@@ -91,10 +94,10 @@ void Node::start(std::error_code& ec) {
     // A console line, printed even with --quiet: with --port 0 it is how a caller learns the port.
     output_.line("Node listening on " + id().to_string());
     if (!load_note.empty()) output_.line(load_note);
-    if (config_.dht) start_dht();
+    if (!dht_note.empty()) output_.line(dht_note);
 }
 
-void Node::start_dht() {
+std::string Node::start_dht() {
     dht_ = std::make_unique<Dht>(id().to_string());
     try {
         dht_->start(*config_.dht);
@@ -104,15 +107,14 @@ void Node::start_dht() {
         });
         dht_announcer_->start();
     } catch (const std::exception& e) {
-        output_.line(std::string("DHT not started: ") + e.what() + "; the node runs without it.");
         dht_announcer_.reset();
         dht_->stop();
         dht_.reset();
-        return;
+        return std::string("DHT not started: ") + e.what() + "; the node runs without it.";
     }
     char net[16];
     std::snprintf(net, sizeof net, "0x%08x", static_cast<unsigned>(config_.dht->network));
-    output_.line("DHT listening on UDP port " + std::to_string(dht_->status().port) + " (network " + net + ")");
+    return "DHT listening on UDP port " + std::to_string(dht_->port()) + " (network " + net + ")";
 }
 
 std::vector<PeerId> Node::dht_candidates(const std::string& name, std::chrono::milliseconds timeout,
@@ -164,6 +166,7 @@ void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     ext.indexer = indexer_.get();
     if (config_.secret) ext.slots = &handshake_slots_;
     ext.upload = &upload_limit_;
+    ext.dht = dht_.get();
     auto session = std::make_shared<Session>(shared, peer_port, *index_, output_, config_.session, exit_, ext);
     const auto admit = sessions_.start(shared, [session] { session->run(); });
     if (admit == SessionRegistry::Admit::started) {
@@ -261,7 +264,7 @@ Node::ConnectResult Node::open(const PeerId& peer, Socket& out, Handshake& shake
     s.set_trace(trace_.get(), peer.to_string());
     // Lab peers answer the probe "not found" at once; a peer that cannot answer it (a busy
     // node, something that is not a node) is no usable peer.
-    shake = handshake(s, id(), {config_.probe_timeout, &exit_}, tls_.get(), config_.secret.get());
+    shake = handshake(s, id(), {config_.probe_timeout, &exit_}, tls_.get(), config_.secret.get(), dht_.get());
     if (shake.kind == Handshake::Kind::failed) {
         if (shake.error.empty()) return ConnectResult::inactive;
         reputation_.record(reputation_key(pins_, peer), Reputation::Event::refused_handshake);
@@ -275,6 +278,7 @@ Node::ConnectResult Node::open(const PeerId& peer, Socket& out, Handshake& shake
         if (why) *why = *refusal;
         return ConnectResult::refused;
     }
+    if (shake.peer) offer_dht(dht_.get(), peer.host, shake.peer->capabilities);
     out = std::move(s);
     return ConnectResult::connected;
 }

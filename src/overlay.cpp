@@ -23,9 +23,9 @@ bool RateBucket::take(double rate) {
 
 Overlay::Overlay(OverlayConfig config, PeerId self, const FileIndex& files, KnownPeers& known,
                  Output& output, StopEvent& stop, const Trace* trace, const TlsContext* tls, Pins* pins,
-                 const NetworkSecret* secret, const Reputation* reputation)
+                 const NetworkSecret* secret, const Reputation* reputation, Dht* dht)
     : config_(std::move(config)), self_(std::move(self)), trace_(trace), tls_(tls), pins_(pins), secret_(secret),
-      reputation_(reputation),
+      reputation_(reputation), dht_(dht),
       files_(files),
       known_(known),
       output_(output), stop_(stop) {
@@ -152,7 +152,7 @@ OverlayLink* Overlay::link_to_locked(const PeerId& peer, bool chosen) {
     if (!new_links_.take(config_.new_link_rate)) return nullptr;
     if (it != links_.end()) links_.erase(it);
     auto link = std::make_unique<OverlayLink>(peer, self_, gossip_locked(), config_.connect_timeout,
-                                              trace_, tls_, pins_, secret_, reputation_);
+                                              trace_, tls_, pins_, secret_, reputation_, dht_);
     try {
         link->start();
     } catch (const std::exception&) {  // no thread: no link, the next tick tries again

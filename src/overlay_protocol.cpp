@@ -50,14 +50,26 @@ bool is_qid(std::string_view s) {
     return true;
 }
 
-// Capabilities are names like "overlay/1", comma-separated: a peer cannot put terminal escapes
-// or other bytes in them that the log or the trace would print.
+// Capabilities are names like "overlay/1", comma-separated, each maybe with "=<digits>"
+// ("dht/1=4222"): a peer cannot put terminal escapes or other bytes in them that the log or
+// the trace would print.
 bool is_capability_list(std::string_view s) {
     if (s.empty() || s.size() > 64) return false;
-    for (char c : s)
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' || c == '.' || c == ',' || c == '-'))
+    bool in_value = false;  // after an item's '=': digits only, at least one, up to the next ','
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        const bool digit = c >= '0' && c <= '9';
+        if (c == ',') {
+            if (in_value && s[i - 1] == '=') return false;
+            in_value = false;
+        } else if (c == '=') {
+            if (in_value || i == 0 || s[i - 1] == ',') return false;  // one value, after a name
+            in_value = true;
+        } else if (in_value ? !digit : !((c >= 'a' && c <= 'z') || digit || c == '/' || c == '.' || c == '-')) {
             return false;
-    return true;
+        }
+    }
+    return !(in_value && s.back() == '=');
 }
 
 }  // namespace

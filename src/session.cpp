@@ -19,7 +19,7 @@ Session::Session(std::shared_ptr<Socket> socket, std::uint16_t peer_id, const Fi
     : socket_(std::move(socket)), name_(std::to_string(peer_id)), index_(index), output_(output),
       limits_(limits), exit_event_(exit_event), reader_(pr::max_request_size), overlay_(ext.overlay),
       secret_(ext.secret), handshake_deadline_(ext.handshake_deadline), proven_(ext.secret == nullptr),
-      tls_(ext.tls), pins_(ext.pins), reputation_(ext.reputation), slots_(ext.slots), upload_(ext.upload), indexer_(ext.indexer) {
+      tls_(ext.tls), pins_(ext.pins), reputation_(ext.reputation), slots_(ext.slots), upload_(ext.upload), indexer_(ext.indexer), dht_(ext.dht) {
     if (ext.trace) socket_->set_trace(ext.trace, PeerId{socket_->remote_host(), peer_id}.to_string());
 }
 
@@ -198,7 +198,7 @@ bool Session::dispatch_overlay(const std::string& message) {
         output_.server_line("Peer " + name_ + " is one of our nodes (" + caps + "), but its HELLO names "
                             "another host than " + socket_->remote_host() + "; its id is not taken.");
     }
-    if (!send(overlay::format_hello(overlay_->self(), capabilities(tls_, secret_)))) return false;
+    if (!send(overlay::format_hello(overlay_->self(), capabilities(tls_, secret_, dht_)))) return false;
     if (secret_ && !(wants_tls(tls_, hello_.capabilities) &&
                      has_capability(hello_.capabilities, NetworkSecret::capability))) {
         output_.server_line("Peer " + name_ + " has no network secret (its HELLO lists no secret/1 over TLS); "
@@ -242,7 +242,10 @@ bool Session::accept_peer() {
         output_.server_line("Peer " + name_ + " is banned; connection closed.");
         return false;
     }
-    if (hello_.id) overlay_->on_hello(*hello_.id);
+    if (hello_.id) {
+        overlay_->on_hello(*hello_.id);
+        offer_dht(dht_, hello_.id->host, hello_.capabilities);
+    }
     return true;
 }
 

@@ -1,5 +1,6 @@
 // The DHT (OpenDHT), in process and with real programs on 127.0.0.1: two Dht objects find each
-// other's values and stop promptly; a line of nodes that only know each other through the DHT
+// other's values and stop promptly; two nodes whose only DHT bootstrap is their overlay link
+// (the HELLO's dht/1=<port>) find each other's files; a line of nodes that only know each other through the DHT
 // (flooding off: --neighbours 0) find and download a file one of them holds, and stop finding
 // it once it is removed; a node that quits has its values expire; the stock dhtnode as the only
 // bootstrap; python3-opendht reading an
@@ -121,6 +122,31 @@ BOOST_AUTO_TEST_CASE(two_dhts_find_a_value_withdraw_it_and_stop_promptly, *utf::
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(integration)
+
+// No --dht-bootstrap at all: b's only start is its overlay bootstrap, a. The HELLOs of b's link
+// to a list each node's UDP port (dht/1=<port>), and each gives the other's to its DHT: a file
+// either shares is found by the other through the DHT.
+BOOST_AUTO_TEST_CASE(overlay_peers_bootstrap_each_others_dht, *utf::timeout(120)) {
+    const auto t0 = Clock::now();
+    OverlayNode a({"--dht", "0", "--trace"});
+    const auto a_udp = dht_port(a);
+    BOOST_REQUIRE(a_udp != 0);
+    OverlayNode b({"--dht", "0", "--bootstrap", a.id()});
+    const auto b_udp = dht_port(b);
+    BOOST_REQUIRE(b_udp != 0);
+    // Byte for byte, in a's trace: b's HELLO and a's answer.
+    for (const std::string& hello : {"b'HELLO " + b.id() + " overlay/1,tls/1,dht/1=" + std::to_string(b_udp) + "\\n'",
+                                     "b'HELLO " + a.id() + " overlay/1,tls/1,dht/1=" + std::to_string(a_udp) + "\\n'"})
+        BOOST_TEST(a.child->wait_for_at(0, hello) != std::string::npos, hello);
+
+    write_file(a.dir / "shared" / "via-hello.txt", 1000, 5);
+    write_file(b.dir / "shared" / "back.txt", 1000, 6);
+    BOOST_TEST(dht_finds(b, "via-hello.txt", a.id(), 20s));
+    BOOST_TEST(dht_finds(a, "back.txt", b.id(), 20s));
+    BOOST_TEST(a.quit() == 0);
+    BOOST_TEST(b.quit() == 0);
+    BOOST_TEST_MESSAGE("overlay_peers_bootstrap_each_others_dht: " << seconds_since(t0) << " s");
+}
 
 // Thirty nodes in a line, each bootstrapped by UDP from the one before; no overlay links at all.
 BOOST_AUTO_TEST_CASE(a_line_of_thirty_finds_downloads_and_forgets_a_file_through_the_dht,

@@ -91,10 +91,10 @@ struct Peers {
         BOOST_REQUIRE(lab->wait_for_count(">:", 1, startup_timeout));
     }
 
-    void start_node() {
-        node = std::make_unique<Child>(std::vector<std::string>{node_binary().string(), "--port", "0",
-                                                                "--shared", node_dir.string()},
-                                       tmp.path());
+    void start_node(const std::vector<std::string>& extra = {}) {
+        std::vector<std::string> argv{node_binary().string(), "--port", "0", "--shared", node_dir.string()};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        node = std::make_unique<Child>(argv, tmp.path());
         node_port = listening_port(*node, "node");
         BOOST_REQUIRE(node->wait_for_count(">:", 1, startup_timeout));
     }
@@ -183,6 +183,26 @@ BOOST_AUTO_TEST_CASE(get_takes_a_whole_file_from_a_lab_peer) {
     Peers::quit(node);
     BOOST_TEST(same_bytes(p.lab_dir / "SkyShip.jpg", p.node_dir / "SkyShip.jpg"));
     Peers::quit(lab);
+}
+
+// A node whose DHT runs lists it in its HELLO, which a lab peer never gets: it answered the
+// probe 450, so it sees the probe and its own protocol, and nothing of the DHT.
+BOOST_AUTO_TEST_CASE(a_node_with_its_dht_on_sends_a_lab_peer_only_lab_bytes) {
+    Peers p;
+    write_file(p.lab_dir / "SkyShip.jpg", skyship_size, 1);
+    p.start_lab();
+    p.start_node({"--dht", "0"});
+    Child& node = *p.node;
+    BOOST_REQUIRE(node.wait_for_at(0, "DHT listening on UDP port ") != std::string::npos);
+    const std::string L = p.lab_id();
+    BOOST_REQUIRE(command(node, "connect " + L, "Peer " + L + " connected.\n"));
+    BOOST_TEST(command(node, "sf SkyShip.jpg", "SkyShip.jpg found on " + L + "\n"));
+    Child& lab = *p.lab;
+    const std::string N = accepted_peer(lab);
+    BOOST_TEST(printed(lab, "Received message from " + N + ": b'SRCH SkyShip.jpg\\n'\n"));
+    BOOST_TEST(lab.output().find("HELLO") == std::string::npos);
+    BOOST_TEST(lab.output().find("dht") == std::string::npos);
+    p.check_connected_and_quit();
 }
 
 BOOST_AUTO_TEST_CASE(the_lab_peer_requests_from_our_node) {

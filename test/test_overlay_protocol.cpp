@@ -2,6 +2,7 @@
 #define BOOST_TEST_MODULE overlay_protocol
 #include <boost/test/unit_test.hpp>
 
+#include "p2p/handshake.hpp"
 #include "p2p/overlay_protocol.hpp"
 #include "p2p/protocol.hpp"
 
@@ -71,6 +72,16 @@ BOOST_AUTO_TEST_CASE(malformed_overlay_messages_are_invalid) {
              std::string("HELLO 127.0.0.1:5000 OVERLAY/1"),          // capabilities: [a-z0-9/.,-]
              std::string("HELLO 127.0.0.1:5000 a\x1b[2Jb"),          // no escapes for the log
              "HELLO 127.0.0.1:5000 " + std::string(65, 'a'),         // at most 64
+             std::string("HELLO 127.0.0.1:5000 overlay/1,dht/1="),   // '=' wants digits
+             std::string("HELLO 127.0.0.1:5000 dht/1=,overlay/1"),
+             std::string("HELLO 127.0.0.1:5000 dht/1=12a"),          // digits only after '='
+             std::string("HELLO 127.0.0.1:5000 dht/1=-1"),
+             std::string("HELLO 127.0.0.1:5000 dht/1==5"),           // one '=' per item
+             std::string("HELLO 127.0.0.1:5000 dht/1=5=6"),
+             std::string("HELLO 127.0.0.1:5000 =5"),                 // a value needs a name
+             std::string("HELLO 127.0.0.1:5000 overlay/1,=5"),
+             std::string("HELLO 127.0.0.1:5000 dht/1=4222\x1b[2J"),
+             "HELLO 127.0.0.1:5000 dht/1=" + std::string(59, '9'),   // at most 64 in all
              std::string("HELLO 224.0.0.1:5000 overlay/1"),          // multicast: never a peer
              std::string("HELLO 0.0.0.0:5000 overlay/1"),            // unspecified
              std::string("PEERS 255.255.255.255:1@0"),               // broadcast
@@ -88,6 +99,40 @@ BOOST_AUTO_TEST_CASE(malformed_overlay_messages_are_invalid) {
              "HIT " + qid + " 99 10.0.0.9:5009 a.txt"}) {
         BOOST_TEST((ov::parse(bad).kind == K::invalid), bad);
     }
+}
+
+// A node whose DHT runs lists dht/1=<udp port>; the value is parsed strictly, and a plain name
+// still matches only itself.
+BOOST_AUTO_TEST_CASE(the_dht_capability_carries_a_strict_port) {
+    const std::string caps = "overlay/1,tls/1,dht/1=4222";
+    BOOST_TEST(ov::format_hello(id("127.0.0.1:5000"), caps) == "HELLO 127.0.0.1:5000 overlay/1,tls/1,dht/1=4222\n");
+    auto h = ov::parse("HELLO 127.0.0.1:5000 overlay/1,tls/1,dht/1=4222\n");
+    BOOST_REQUIRE((h.kind == K::hello));
+    BOOST_TEST(h.hello.capabilities == caps);
+    BOOST_TEST(has_capability(caps, "overlay/1"));
+    BOOST_TEST(has_capability(caps, "tls/1"));
+    BOOST_TEST(!has_capability(caps, "dht/1"));  // names match exactly, values and all
+    BOOST_REQUIRE(capability_value(caps, "dht/1").has_value());
+    BOOST_TEST(*capability_value(caps, "dht/1") == "4222");
+    BOOST_TEST(!capability_value(caps, "overlay/1"));  // a plain name has no value
+    BOOST_TEST(!capability_value(caps, "dht"));
+    BOOST_TEST(!capability_value("dht/10=5", "dht/1"));
+    BOOST_TEST(*capability_value("dht/1=5,dht/1=6", "dht/1") == "5");  // the first one
+    BOOST_TEST(dht_port_of(caps).value_or(0) == 4222);
+    BOOST_TEST(dht_port_of("dht/1=1").value_or(0) == 1);
+    BOOST_TEST(dht_port_of("dht/1=65535").value_or(0) == 65535);
+    // Each hostile value is no port (those that parse as a HELLO at all: the grammar takes
+    // digits, the port parse the rest).
+    for (const std::string& bad : {std::string("overlay/1,tls/1"), std::string("dht/1"), std::string("dht/1="),
+                                   std::string("dht/1=0"), std::string("dht/1=00000"), std::string("dht/1=65536"),
+                                   std::string("dht/1=123456"), std::string("dht/1=12a"), std::string("dht/1=-1"),
+                                   std::string("dht/1=+80"), std::string("dht/1= 80"), "dht/1=" + std::string(40, '9'),
+                                   std::string("xdht/1=80"), std::string("")})
+        BOOST_TEST(!dht_port_of(bad), bad);
+    for (const std::string& ok : {std::string("overlay/1,dht/1=0"), std::string("dht/1=65536"), "dht/1=" + std::string(58, '9')})
+        BOOST_TEST((ov::parse("HELLO 127.0.0.1:5000 " + ok).kind == K::hello), ok);
+    // Without a DHT (and TLS, a secret) nothing is added.
+    BOOST_TEST(capabilities(nullptr, nullptr, nullptr) == "overlay/1");
 }
 
 BOOST_AUTO_TEST_CASE(query_ids_are_fresh_hex) {

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,6 +51,14 @@ public:
     /// Withdraws everything, then OpenDHT's shutdown (bounded wait) and join. Idempotent.
     void stop();
     bool running() const;
+    /// The UDP port it is bound to; 0 when it does not run.
+    std::uint16_t port() const;
+
+    /// A DHT node to try, learned outside the DHT (an overlay peer's HELLO): OpenDHT adds it to
+    /// its bootstrap nodes, pinged now and again whenever the DHT is disconnected. Each endpoint
+    /// once, max_offered_nodes at most; the call only queues work (never blocks on the network).
+    void add_node(const std::string& host, std::uint16_t port);
+    static constexpr std::size_t max_offered_nodes = 256;
 
     /// Keeps `value` under `key_text` (a permanent put: OpenDHT refreshes it until withdrawn).
     /// The same key again with the same value costs nothing; with another value, replaces it.

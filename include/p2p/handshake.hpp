@@ -8,12 +8,16 @@
 //      byte after this is inside it, and each side knows the other's node id.
 //   4. with a network secret (both list secret/1): PROOF both ways (network_secret.hpp).
 //
+// A node whose DHT runs lists dht/1=<its UDP port>: the peer, once accepted, gives that port on
+// the peer's address to its own DHT as a bootstrap candidate (offer_dht()).
+//
 // A lab peer sees the probe, a search it answers like any other, and nothing more. Step 2 tells
 // the accepting side our listening id (instead of an ephemeral port) and each side the other's
 // capabilities. Both halves are here: handshake() for the connecting side, accept_hello() for
 // the session that reads the HELLO (the probe's answer is the handler's, as for any search).
 #pragma once
 
+#include "p2p/dht.hpp"
 #include "p2p/network_secret.hpp"
 #include "p2p/overlay_protocol.hpp"
 #include "p2p/peer_id.hpp"
@@ -21,8 +25,10 @@
 #include "p2p/tls.hpp"
 #include "p2p/transfer.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace p2p {
 
@@ -30,8 +36,12 @@ namespace p2p {
 constexpr std::string_view tls_capability = "tls/1";
 constexpr std::chrono::milliseconds tls_handshake_timeout{5000};
 
-/// What this node's HELLO lists: overlay/1, tls/1 with a TLS context, secret/1 with a secret.
-std::string capabilities(const TlsContext* tls, const NetworkSecret* secret = nullptr);
+/// The DHT's capability; it carries a value, the UDP port: "dht/1=4222".
+constexpr std::string_view dht_capability = "dht/1";
+
+/// What this node's HELLO lists: overlay/1, tls/1 with a TLS context, secret/1 with a secret,
+/// dht/1=<port> with a DHT that runs.
+std::string capabilities(const TlsContext* tls, const NetworkSecret* secret = nullptr, const Dht* dht = nullptr);
 /// True when both sides' capabilities make the connection go TLS.
 bool wants_tls(const TlsContext* tls, std::string_view peer_capabilities);
 
@@ -49,9 +59,9 @@ struct Handshake {
 /// Runs the steps on a fresh connection, each within `limits`. `self` is our listening id;
 /// `tls` (may be null: plain) our TLS context; `secret` (may be null) the network secret to
 /// prove and have proved (step 5, network_secret.hpp): with one, a lab peer or a node without
-/// it fails, with the reason in `error`.
+/// it fails, with the reason in `error`; `dht` (may be null) ours, listed in our HELLO.
 Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits, const TlsContext* tls,
-                    const NetworkSecret* secret = nullptr);
+                    const NetworkSecret* secret = nullptr, const Dht* dht = nullptr);
 
 /// What the accepting side keeps about a peer's HELLO.
 struct PeerHello {
@@ -69,7 +79,15 @@ bool accept_hello(const overlay::Hello& hello, const std::string& remote_host, c
                   PeerHello& peer);
 
 /// True when `caps`, a HELLO's capabilities field (comma-separated names with a version, today
-/// "overlay/1"), names `capability`.
+/// "overlay/1"), names `capability` (exactly: "dht/1=4222" is not "dht/1").
 bool has_capability(std::string_view caps, std::string_view capability);
+/// The value of the first "<capability>=<value>" in `caps` ("4222" for "dht/1"), if any.
+std::optional<std::string_view> capability_value(std::string_view caps, std::string_view capability);
+/// The UDP port a peer's capabilities give for its DHT: dht/1=<1..65535, digits only>.
+std::optional<std::uint16_t> dht_port_of(std::string_view caps);
+/// A peer accepted at `host` (the address we dialled, or the one its HELLO names and its
+/// connection comes from) whose `caps` list a DHT: its endpoint goes to `dht` (may be null) as
+/// a bootstrap candidate. Cheap and non-blocking (Dht::add_node).
+void offer_dht(Dht* dht, const std::string& host, std::string_view caps);
 
 }  // namespace p2p

@@ -79,10 +79,10 @@ public:
     Node(NodeConfig config, Output& output);
     ~Node();
 
-    /// Binds and starts the listener thread, then the indexer (so a folder of huge files never
-    /// delays listening); prints "Node listening on host:port". With config.dht, then joins
-    /// the DHT and starts its announcer; prints "DHT listening on UDP port N (network 0x...)"
-    /// (or why not: the node runs on without it).
+    /// Binds the listener; with config.dht joins the DHT and starts its announcer (before any
+    /// HELLO, so every one lists it); starts the listener thread, then the indexer (so a folder
+    /// of huge files never delays listening); prints "Node listening on host:port", then
+    /// "DHT listening on UDP port N (network 0x...)" (or why not: the node runs on without it).
     void start(std::error_code& ec);
     /// Shutdown, in this order: set the exit event, join the DHT announcer (it withdraws our
     /// values), shut down and join the DHT's threads, stop and join the indexer, wake the
@@ -183,8 +183,9 @@ public:
 
 private:
     void on_accept(Socket socket, std::uint16_t peer_port);
-    /// The DHT and its announcer, after the listener; a failure is printed, not fatal.
-    void start_dht();
+    /// The DHT and its announcer, before the listener runs; the line to print (a failure is
+    /// not fatal: dht_ stays null).
+    std::string start_dht();
     ReadLimits read_limits() { return {config_.stall_timeout, &exit_, &download_limit_}; }
     /// Connects and runs the handshake, checking bans and pins; `out` is the connection.
     ConnectResult open(const PeerId& peer, Socket& out, Handshake& shake, std::string* why);

@@ -67,12 +67,12 @@ struct OverlayConfig {
 
 class Overlay {
 public:
-    /// `trace`, `tls`, `pins` and `secret` (may be null) are handed to every link; hits from a
-    /// holder `reputation` (may be null) bans are dropped.
+    /// `trace`, `tls`, `pins`, `secret` and `dht` (may be null) are handed to every link; hits
+    /// from a holder `reputation` (may be null) bans are dropped.
     Overlay(OverlayConfig config, PeerId self, const FileIndex& files, KnownPeers& known,
             Output& output, StopEvent& stop, const Trace* trace = nullptr, const TlsContext* tls = nullptr,
             Pins* pins = nullptr, const NetworkSecret* secret = nullptr,
-            const Reputation* reputation = nullptr);
+            const Reputation* reputation = nullptr, Dht* dht = nullptr);
     ~Overlay();
 
     /// Starts the timer thread.
@@ -145,6 +145,7 @@ private:
     Pins* const pins_;
     const NetworkSecret* const secret_;
     const Reputation* const reputation_;
+    Dht* const dht_;
     const FileIndex& files_;
     KnownPeers& known_;
     Output& output_;

@@ -5,6 +5,7 @@
 // each other is designed away, not timed out). Messages the other way come on its own link to us.
 #pragma once
 
+#include "p2p/dht.hpp"
 #include "p2p/peer_id.hpp"
 #include "p2p/network_secret.hpp"
 #include "p2p/pins.hpp"
@@ -30,11 +31,11 @@ public:
     enum class State { connecting, up, failed };
 
     /// A link from `self` to `to`; `greeting` (the first PEERS) is queued first. `trace` may
-    /// be null.
+    /// be null; `dht` (may be null): ours, listed in our HELLO and told of the peer's.
     OverlayLink(PeerId to, PeerId self, std::string greeting, std::chrono::milliseconds connect_timeout,
                 const Trace* trace = nullptr, const TlsContext* tls = nullptr, Pins* pins = nullptr,
                 const NetworkSecret* secret = nullptr, const Reputation* reputation = nullptr,
-                std::size_t queue_cap = 256);
+                Dht* dht = nullptr, std::size_t queue_cap = 256);
     ~OverlayLink();
     OverlayLink(const OverlayLink&) = delete;
     OverlayLink& operator=(const OverlayLink&) = delete;
@@ -67,6 +68,7 @@ private:
     Pins* const pins_;
     const NetworkSecret* const secret_;
     const Reputation* const reputation_;
+    Dht* const dht_;
     const std::size_t queue_cap_;
     std::atomic<State> state_{State::connecting};
     std::atomic<bool> stopping_{false};

@@ -4,7 +4,8 @@
 // peer never receives any of these. Pure: parse and format, no I/O.
 //
 //   HELLO <id> <capabilities>             the handshake (handshake.hpp): the sender's listening
-//                                         id and capabilities ("overlay/1"; [a-z0-9/.,-], 1-64)
+//                                         id and capabilities ("overlay/1,dht/1=4222":
+//                                         [a-z0-9/.,-] with "=<digits>" ending an item, 1-64)
 //   PEERS <id>[*]@<age> ...               up to max_gossip_ids peers; '*': a neighbour of the
 //                                         sender; age: seconds since the sender last heard of it
 //   QUERY <qid> <ttl> <hops> <filename>   a search: 32 hex qid, ttl 0..15, hops 0..15

@@ -46,6 +46,7 @@ struct SessionExtensions {
     HandshakeSlots* slots = nullptr;          ///< with a secret: left once proved or ended
     RateLimit* upload = nullptr;              ///< paid for every file byte sent
     const Indexer* indexer = nullptr;         ///< manifests for XMAN, XGET and XREQ's digest
+    Dht* dht = nullptr;                       ///< ours: in our HELLO; told of an accepted peer's
     std::chrono::milliseconds handshake_deadline{5000};  ///< with a secret: to prove it
 };
 
@@ -97,6 +98,7 @@ private:
     HandshakeSlots* slots_;
     RateLimit* upload_;  ///< the node's upload limit; null: none
     const Indexer* indexer_;
+    Dht* dht_;
     std::string node_id_;  ///< proved by its certificate, over TLS
     OverlayConnection link_;
 };
