@@ -300,15 +300,19 @@ def fmt(v, digits=1):
     return '-' if v is None else f'{v:.{digits}f}'
 
 
+def run_header(args, started, load0):
+    """The report's first lines: date and length of the run, command, CPU and load, kernel."""
+    return [f'date:    {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {time.monotonic() - started:.0f} s in all',
+            f'command: {args.command}',
+            f'cpu:     {os.cpu_count()} x {cpu_model()}; load {load0} at start, '
+            f'{" ".join(open("/proc/loadavg").read().split()[:3])} at the end',
+            f'kernel:  {os.uname().sysname} {os.uname().release}; network namespace: '
+            + ('private (only this run on its loopback)' if args.private_netns else 'shared with the host')]
+
+
 def report(b, args, started, load0):
-    out = []
+    out = run_header(args, started, load0)
     w = out.append
-    w(f'date:    {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {time.monotonic() - started:.0f} s in all')
-    w(f'command: {args.command}')
-    w(f'cpu:     {os.cpu_count()} x {cpu_model()}; load {load0} at start, '
-      f'{" ".join(open("/proc/loadavg").read().split()[:3])} at the end')
-    w(f'kernel:  {os.uname().sysname} {os.uname().release}; network namespace: '
-      + ('private (only this run on its loopback)' if args.private_netns else 'shared with the host'))
     w(f'seed:    {args.seed} (--seed repeats the random choices); wire counts: '
       + ('every node with --trace, the QUERY/HIT lines each sent, by the search\'s qid'
          if args.trace else 'off (--no-trace)'))

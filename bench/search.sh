@@ -51,35 +51,8 @@ positive --nodes "$NODES"; positive --line-reps "$LINE_REPS"; positive --random-
 [[ "$PHASES" =~ ^(line|random|scan)(,(line|random|scan))*$ ]] || { echo "invalid --phases '$PHASES'" >&2; exit 2; }
 [ -z "$SEED" ] || positive --seed "$SEED"
 
-. tools/deps.sh
-ensure_packages python3 iproute2 coreutils || { echo "could not install packages" >&2; exit 1; }
-if [ "$BUILD" = 1 ]; then
-    echo "== build" >&2
-    ensure_packages "${BUILD_PACKAGES[@]}" || { echo "could not install packages" >&2; exit 1; }
-    b2 -j"$(nproc)" -d0 >/dev/null || { echo "build failed: run b2 to see why" >&2; exit 1; }
-fi
-NODE=$ROOT/stage/p2p-node
-[ -x "$NODE" ] || { echo "no $NODE: build it with b2" >&2; exit 1; }
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/p2p-search.XXXXXX")
-# As root, the run gets a network namespace of its own: its loopback carries only this run's
-# packets (no other session's connections share it), and a tun device can be made there.
-NETNS="" IN_NS=()
-if [ "$(id -u)" = 0 ] && ip netns add "p2p-search-$$" 2>/dev/null; then
-    NETNS=p2p-search-$$
-    ip -n "$NETNS" link set lo up
-    IN_NS=(ip netns exec "$NETNS")
-fi
-PID=""
-cleanup() {
-    # The driver ends its nodes itself; `timeout` ends the driver's whole group if it hangs.
-    if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-    if [ -n "$NETNS" ]; then ip netns del "$NETNS" 2>/dev/null || true; fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. bench/harness.sh
+bench_prepare search "$BUILD"
 
 OPTS=(--nodes "$NODES" --line-reps "$LINE_REPS" --random-reps "$RANDOM_REPS" --random-k "$RANDOM_K"
       --phases "$PHASES")
@@ -87,15 +60,7 @@ OPTS=(--nodes "$NODES" --line-reps "$LINE_REPS" --random-reps "$RANDOM_REPS" --r
 [ "$TRACE" = 0 ] && OPTS+=(--no-trace)
 ARGS=("${OPTS[@]}" --node "$NODE" --tmp "$TMP/nodes" --raw "$TMP/raw.jsonl"
       --command "bench/search.sh ${OPTS[*]}")
+# In the namespace a tun device can be made for the scan.
 [ -n "$NETNS" ] && ARGS+=(--private-netns --tun-scan)
 mkdir "$TMP/nodes"
-# In the background, so Ctrl-C reaches the trap at once; at most 20 minutes in all.
-timeout -k 10 1200 "${IN_NS[@]}" python3 "$ROOT/bench/overlay_search.py" "${ARGS[@]}" > "$TMP/report.txt" &
-PID=$!
-rc=0
-wait "$PID" || rc=$?
-PID=""
-[ "$rc" = 0 ] || { echo "bench/overlay_search.py failed ($rc)" >&2; cat "$TMP/report.txt" >&2; exit 1; }
-{ echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with local changes)')"; cat "$TMP/report.txt"; } > "$TMP/full.txt"
-cat "$TMP/full.txt"
-if [ -n "$OUT" ]; then cp "$TMP/full.txt" "$OUT"; cp "$TMP/raw.jsonl" "$OUT.jsonl"; fi
+bench_run 1200 "$OUT" bench/overlay_search.py "${ARGS[@]}"   # at most 20 minutes in all
