@@ -242,6 +242,8 @@ class Bench:
             'connected': all(len(d) == size for d in dist.values()),
             'diameter': max(max(d.values()) for d in dist.values()),
             'announced_s': round(announced_s, 1), 'searches_s': round(searches_s, 1),
+            # "(N server lines dropped)": a full console queue; the wire counts may be short then.
+            'dropped': sum(k for nd in nodes for _, k in nd.drops),
             # All nodes' find/get over the whole search phase, against the origins' lookups in it.
             'phase_sent': sum(b['sent'] - a['sent'] for a, b in zip(totals0, totals1)),
             'phase_answered': sum(b['answered'] - a['answered'] for a, b in zip(totals0, totals1))})
@@ -268,14 +270,14 @@ def report(b, args, started, load0):
     w('')
     w('| nodes | started in s | settled | after s | DHT good nodes: min, median (wanted) | overlay edges '
       '| mean degree | diameter | files announced after s | search phase s | find+get sent, all nodes '
-      '| of them the search lookups (sum of R) |')
-    w('|---|---|---|---|---|---|---|---|---|---|---|---|')
+      '| of them the search lookups (sum of R) | server lines dropped |')
+    w('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
     for z in b.sizes:
         ss = [s for s in b.searches if s['nodes'] == z['nodes']]
         w(f'| {z["nodes"]} | {z["start_s"]} | {"yes" if z["settled"] else "NO"} | {z["settle_s"]} | '
           f'{z["good_min"]}, {fmt(z["good_median"], 0)} ({z["good_want"]}) | {z["edges"]} | {z["degree_mean"]} | '
           f'{z["diameter"]}{"" if z["connected"] else " (NOT connected)"} | {z["announced_s"]} | '
-          f'{z["searches_s"]} | {z["phase_sent"]} | {sum(s["dht_requests"] for s in ss)} |')
+          f'{z["searches_s"]} | {z["phase_sent"]} | {sum(s["dht_requests"] for s in ss)} | {z["dropped"]} |')
     w('')
     w('DHT (the origin\'s line; R = find+get requests the origin sent during the lookup, each '
       'answered by one reply at most):')

@@ -13,7 +13,7 @@
 #   --no-build         use stage/p2p-node as it is (default: `b2` first)
 #   --out FILE         also write the report to FILE (and the raw JSON lines to FILE.jsonl)
 # As root the run has a network namespace of its own (only this run on its loopback).
-# Takes about 9 minutes with the defaults. Every node runs under `timeout`; all of them, the
+# Takes about 6 minutes with the defaults. Every node runs under `timeout`; all of them, the
 # namespace and the temporary folder are removed on exit, also on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
