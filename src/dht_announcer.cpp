@@ -7,14 +7,18 @@
 namespace p2p {
 namespace {
 // The presence key is read often while the node is new (it may have started before the
-// others), then seldom: every 10th round.
+// others), then every 10th round only while the node knows too few peers: the key holds one
+// value per node, which OpenDHT fetches one by one, so a read costs about 10 requests per node
+// of the network (docs/benchmarks.md, "DHT against flooding"), far more than a file lookup.
 constexpr unsigned eager_rounds = 5, discover_every = 10;
 constexpr std::chrono::milliseconds discover_timeout{2000};
 }  // namespace
 
 DhtAnnouncer::DhtAnnouncer(Dht& dht, const FileIndex& files, PeerId self, StopEvent& stop,
-                           std::function<void(const PeerId&)> on_peer, std::chrono::milliseconds period)
-    : dht_(dht), files_(files), self_(std::move(self)), stop_(stop), on_peer_(std::move(on_peer)), period_(period) {}
+                           std::function<void(const PeerId&)> on_peer, std::function<bool()> wants_peers,
+                           std::chrono::milliseconds period)
+    : dht_(dht), files_(files), self_(std::move(self)), stop_(stop), on_peer_(std::move(on_peer)),
+      wants_peers_(std::move(wants_peers)), period_(period) {}
 
 DhtAnnouncer::~DhtAnnouncer() { stop(); }
 
@@ -45,7 +49,7 @@ void DhtAnnouncer::loop() noexcept {
         dht_.announce(Dht::peers_key(), self_.to_string());
         for (unsigned round = 0; !stop_.is_set(); ++round) {
             reconcile();
-            if (round < eager_rounds || round % discover_every == 0) discover_peers();
+            if (round < eager_rounds || (round % discover_every == 0 && wants_peers_())) discover_peers();
             if (stop_.wait_for(period_)) break;
         }
     } catch (const std::exception&) {

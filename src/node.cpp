@@ -101,10 +101,14 @@ std::string Node::start_dht() {
     dht_ = std::make_unique<Dht>(id().to_string());
     try {
         dht_->start(*config_.dht);
-        dht_announcer_ = std::make_unique<DhtAnnouncer>(*dht_, *index_, id(), stop_event_, [this](const PeerId& peer) {
-            // KnownPeers has its own mutex; the list is saved by the console's next change or stop().
-            known_.heard_of(peer, true);
-        });
+        dht_announcer_ = std::make_unique<DhtAnnouncer>(
+            *dht_, *index_, id(), stop_event_,
+            [this](const PeerId& peer) {
+                // KnownPeers has its own mutex; the list is saved by the console's next change or stop().
+                known_.heard_of(peer, true);
+            },
+            // Enough to fill the neighbour slots twice over (or 8): more comes by gossip.
+            [this] { return known_.size() < std::max<std::size_t>(2 * config_.overlay.neighbours, 8); });
         dht_announcer_->start();
     } catch (const std::exception& e) {
         dht_announcer_.reset();

@@ -24,9 +24,10 @@ public:
     static constexpr std::size_t max_files = 1024;
 
     /// `self`: our listener's id, the value of every announcement. `on_peer` gets each other
-    /// node found under the presence key (called on the announcer's thread).
+    /// node found under the presence key (called on the announcer's thread); after the first
+    /// rounds the key is read again only while `wants_peers` says the node knows too few.
     DhtAnnouncer(Dht& dht, const FileIndex& files, PeerId self, StopEvent& stop,
-                 std::function<void(const PeerId&)> on_peer,
+                 std::function<void(const PeerId&)> on_peer, std::function<bool()> wants_peers,
                  std::chrono::milliseconds period = std::chrono::seconds(3));
     ~DhtAnnouncer();
     DhtAnnouncer(const DhtAnnouncer&) = delete;
@@ -50,6 +51,7 @@ private:
     const PeerId self_;
     StopEvent& stop_;
     const std::function<void(const PeerId&)> on_peer_;
+    const std::function<bool()> wants_peers_;
     const std::chrono::milliseconds period_;
     std::set<std::string> announced_;  ///< file names; only the thread touches it, then stop()
     boost::thread thread_;
