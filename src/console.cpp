@@ -399,8 +399,10 @@ std::vector<PeerId> Console::dht_holders(const std::string& name, std::set<PeerI
     Dht::LookupStats lookup;
     const auto candidates = node_.dht_candidates(name, dht_wait, &lookup);
     std::size_t confirmed = 0;
+    // Asking takes a connection each: all of them together get the lookup's bound once more.
+    const auto ask_until = std::chrono::steady_clock::now() + dht_wait;
     for (const auto& peer : candidates) {
-        if (node_.exit_event().load()) break;
+        if (node_.exit_event().load() || std::chrono::steady_clock::now() >= ask_until) break;
         // A DHT value is a hint anyone may have written, or a stale one: the holder is asked.
         if (seen.count(peer) || !node_.holds(peer, name)) continue;
         seen.insert(peer);
@@ -423,9 +425,7 @@ void Console::dht_status() {
         return;
     }
     const auto s = dht->status();
-    char net[16];
-    std::snprintf(net, sizeof net, "0x%08x", static_cast<unsigned>(s.network));
-    out_.line("DHT on UDP port " + std::to_string(s.port) + ", network " + net + ".");
+    out_.line("DHT on UDP port " + std::to_string(s.port) + ", network " + format_dht_network(s.network) + ".");
     out_.line("Nodes: " + std::to_string(s.good_nodes) + " good, " + std::to_string(s.dubious_nodes) + " dubious.");
     out_.line("Values announced: " + std::to_string(s.announced) + ".");
     out_.line("Lookups: " + std::to_string(s.lookups) + ", median " + std::to_string(s.median_ms) + " ms.");

@@ -7,17 +7,20 @@
 #include <algorithm>
 #include <cctype>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <stdexcept>
 
 namespace p2p {
 namespace {
 
-// How long stop() lets OpenDHT say goodbye before it joins its threads regardless.
-constexpr std::chrono::milliseconds shutdown_grace{1000};
+// A lookup keeps at most this many values, each at most value_bytes long: anyone on the
+// network may put hundreds under a popular key, and each kept value costs the caller a probe.
+constexpr std::size_t max_values = 64, value_bytes = 256;
 // The lookups whose times the median is taken over: the most recent ones.
 constexpr std::size_t timed_lookups = 256;
 // A lookup that found values ends after this long without a new one.
@@ -43,13 +46,6 @@ struct LookupState {
     std::atomic<bool> abandoned{false};  ///< the caller left: the get may stop
 };
 
-// The shutdown callback's flag, shared for the same reason.
-struct ShutdownState {
-    std::mutex mutex;  ///< guards done
-    std::condition_variable changed;
-    bool done = false;
-};
-
 }  // namespace
 
 struct Dht::Impl {
@@ -61,9 +57,14 @@ struct Dht::Impl {
     /// sessions (add_node) and stop() use them. Never held while waiting on a lookup; runner
     /// calls made under it only queue work.
     mutable std::mutex mutex;
+    /// Shared by each call that reads OpenDHT's statistics, exclusive around join(): those
+    /// calls dereference the engine that join() frees (OpenDHT checks nothing).
+    mutable std::shared_mutex lifetime;
     bool running = false;
     std::uint16_t port = 0;
-    std::set<std::string> offered;  ///< "host port" given to add_node, max_offered_nodes at most
+    /// host -> the last port given to add_node, max_offered_nodes hosts at most: one entry per
+    /// host, so a peer that reconnects with ever new ports cannot use up the room.
+    std::map<std::string, std::uint16_t> offered;
     std::map<std::string, std::string> announced;  ///< key text -> our value there
     std::vector<long long> lookup_ms;
     std::size_t lookups = 0;
@@ -73,6 +74,11 @@ struct Dht::Impl {
     /// Adds OpenDHT's find and get counts since the last call (the runner is asked without
     /// our mutex held); returns the requests sent so far.
     std::uint64_t count_messages() {
+        std::shared_lock<std::shared_mutex> alive(lifetime);
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!running) return sent;
+        }
         const auto out = runner.getNodeMessageStats(false), in = runner.getNodeMessageStats(true);
         // {ping, find, get, listen, put}
         std::lock_guard<std::mutex> lock(mutex);
@@ -91,9 +97,10 @@ void Dht::start(const DhtOptions& options) {
     config.threaded = true;
     auto& node = config.dht_config.node_config;
     node.network = options.network;
-    // Many nodes on one address (tests, a LAN behind one NAT) would trip the per-IP limits.
-    node.max_req_per_sec = -1;
-    node.max_peer_req_per_sec = -1;
+    if (options.unlimited_rates) {
+        node.max_req_per_sec = -1;
+        node.max_peer_req_per_sec = -1;
+    }
     {
         SignalBlock block;  // OpenDHT's threads start in run() and inherit it: signals stay with main
         impl_->runner.run(options.port, config);
@@ -131,9 +138,16 @@ std::uint16_t Dht::port() const {
 void Dht::add_node(const std::string& host, std::uint16_t port) {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     // Under the lock: stop() clears `running` under it, so nothing is queued after its join.
-    if (!impl_->running || impl_->offered.size() >= max_offered_nodes ||
-        !impl_->offered.insert(host + " " + std::to_string(port)).second)
+    if (!impl_->running) return;
+    auto it = impl_->offered.find(host);
+    if (it == impl_->offered.end()) {
+        if (impl_->offered.size() >= max_offered_nodes) return;
+        impl_->offered.emplace(host, port);
+    } else if (it->second == port) {
         return;
+    } else {
+        it->second = port;
+    }
     impl_->runner.bootstrap(host, std::to_string(port));  // queued; resolved and pinged on OpenDHT's thread
 }
 
@@ -145,21 +159,11 @@ void Dht::stop() {
         impl_->running = false;
         was.swap(impl_->announced);
     }
+    // Stops refreshing; OpenDHT sends nothing for it (the copies expire: docs/protocol.md).
     for (const auto& [key, value] : was) impl_->runner.cancelPut(key_hash(key), value_id(impl_->owner, key));
-    auto state = std::make_shared<ShutdownState>();
-    impl_->runner.shutdown([state] {
-        std::lock_guard<std::mutex> lock(state->mutex);
-        state->done = true;
-        state->changed.notify_all();
-    });
-    // Alone (no good node: a dead bootstrap, the first node of a network) OpenDHT never calls
-    // back, and there is no one to say goodbye to: join at once.
-    unsigned good = 0, dubious = 0, cached = 0, incoming = 0;
-    impl_->runner.getNodesStats(AF_INET, &good, &dubious, &cached, &incoming);
-    if (good > 0) {
-        std::unique_lock<std::mutex> lock(state->mutex);
-        state->changed.wait_for(lock, shutdown_grace, [&] { return state->done; });
-    }
+    // No shutdown() first: without storage maintenance it says no goodbye, it only waits for
+    // the operations in flight (our abandoned gets), up to seconds.
+    std::unique_lock<std::shared_mutex> alone(impl_->lifetime);
     impl_->runner.join();  // OpenDHT's threads end here, never in a callback of theirs
 }
 
@@ -203,7 +207,9 @@ std::vector<std::string> Dht::lookup(const std::string& key_text, std::chrono::m
         key_hash(key_text),
         [state](const std::vector<std::shared_ptr<dht::Value>>& values) {
             std::lock_guard<std::mutex> lock(state->mutex);
-            for (const auto& v : values) state->values.emplace_back(v->data.begin(), v->data.end());
+            for (const auto& v : values)
+                if (v->type == DhtOptions::value_type && v->data.size() <= value_bytes && state->values.size() < max_values)
+                    state->values.emplace_back(v->data.begin(), v->data.end());
             state->changed.notify_all();
             return !state->abandoned.load();
         },
@@ -268,8 +274,13 @@ Dht::Status Dht::status() const {
         ms = impl_->lookup_ms;
     }
     if (!s.running) return s;
-    unsigned cached = 0, incoming = 0;
-    impl_->runner.getNodesStats(AF_INET, &s.good_nodes, &s.dubious_nodes, &cached, &incoming);
+    {
+        std::shared_lock<std::shared_mutex> alive(impl_->lifetime);
+        if (running()) {
+            unsigned cached = 0, incoming = 0;
+            impl_->runner.getNodesStats(AF_INET, &s.good_nodes, &s.dubious_nodes, &cached, &incoming);
+        }
+    }
     if (!ms.empty()) {
         std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
         s.median_ms = ms[ms.size() / 2];
@@ -277,12 +288,21 @@ Dht::Status Dht::status() const {
     return s;
 }
 
+std::string format_dht_network(std::uint32_t network) {
+    char text[16];
+    std::snprintf(text, sizeof text, "0x%08x", static_cast<unsigned>(network));
+    return text;
+}
+
 bool parse_dht_network(const std::string& text, std::uint32_t& out) {
     if (text.empty() || text.size() > 12 || !std::isdigit(static_cast<unsigned char>(text[0]))) return false;
     try {
+        // Decimal, or hex after 0x: never octal for a leading 0 (stoull's base 0 would).
+        const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+        if (!std::isxdigit(static_cast<unsigned char>(text[hex ? 2 : 0]))) return false;  // no sign, no space
         std::size_t used = 0;
-        const unsigned long long v = std::stoull(text, &used, 0);
-        if (used != text.size() || v == 0 || v > 0xffffffffULL) return false;
+        const unsigned long long v = std::stoull(text.substr(hex ? 2 : 0), &used, hex ? 16 : 10);
+        if (used != text.size() - (hex ? 2 : 0) || v == 0 || v > 0xffffffffULL) return false;
         out = static_cast<std::uint32_t>(v);
         return true;
     } catch (const std::exception&) {

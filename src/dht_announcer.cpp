@@ -4,6 +4,9 @@
 
 #include <boost/filesystem/operations.hpp>
 
+#include <algorithm>
+#include <random>
+
 namespace p2p {
 namespace {
 // The presence key is read often while the node is new (it may have started before the
@@ -71,12 +74,22 @@ void DhtAnnouncer::reconcile() {
         if (announced_.insert(name).second) dht_.announce(Dht::file_key(name), self_.to_string());
 }
 
+std::optional<PeerId> parse_dht_value(const std::string& text) {
+    const std::string first = text.substr(0, text.find(' '));
+    if (first.find(':') == std::string::npos) return std::nullopt;
+    std::string why;
+    return parse_peer_id(first, "", why);  // a full host:port names its host itself
+}
+
 void DhtAnnouncer::discover_peers() {
-    for (const auto& text : dht_.lookup(Dht::peers_key(), discover_timeout, stop_.flag())) {
-        std::string why;
-        // A value is a hint from anyone: only a well-formed host:port that is not us is kept.
-        auto peer = parse_peer_id(text.substr(0, text.find(' ')), self_.host, why);
-        if (peer && *peer != self_ && text.find(':') != std::string::npos) on_peer_(*peer);
+    auto values = dht_.lookup(Dht::peers_key(), discover_timeout, stop_.flag());
+    std::shuffle(values.begin(), values.end(), std::mt19937(std::random_device{}()));
+    std::size_t taken = 0;
+    for (const auto& text : values) {
+        auto peer = parse_dht_value(text);
+        if (!peer || *peer == self_) continue;
+        on_peer_(*peer);
+        if (++taken == max_peers_per_read) break;
     }
 }
 

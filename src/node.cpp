@@ -11,6 +11,7 @@
 #include <boost/thread/thread.hpp>
 
 #include <algorithm>
+#include <random>
 #include <cstdio>
 
 namespace p2p {
@@ -100,6 +101,9 @@ void Node::start(std::error_code& ec) {
 std::string Node::start_dht() {
     dht_ = std::make_unique<Dht>(id().to_string());
     try {
+        // On loopback every node of a test or demo shares the address OpenDHT limits per.
+        config_.dht->unlimited_rates = config_.host == "127.0.0.1" || config_.host == "::1" ||
+                                       config_.host.rfind("127.", 0) == 0;
         dht_->start(*config_.dht);
         dht_announcer_ = std::make_unique<DhtAnnouncer>(
             *dht_, *index_, id(), stop_event_,
@@ -116,9 +120,8 @@ std::string Node::start_dht() {
         dht_.reset();
         return std::string("DHT not started: ") + e.what() + "; the node runs without it.";
     }
-    char net[16];
-    std::snprintf(net, sizeof net, "0x%08x", static_cast<unsigned>(config_.dht->network));
-    return "DHT listening on UDP port " + std::to_string(dht_->port()) + " (network " + net + ")";
+    return "DHT listening on UDP port " + std::to_string(dht_->port()) + " (network " +
+           format_dht_network(config_.dht->network) + ")";
 }
 
 std::vector<PeerId> Node::dht_candidates(const std::string& name, std::chrono::milliseconds timeout,
@@ -126,13 +129,13 @@ std::vector<PeerId> Node::dht_candidates(const std::string& name, std::chrono::m
     std::vector<PeerId> out;
     if (!dht_) return out;
     for (const auto& text : dht_->lookup(Dht::file_key(name), timeout, exit_, stats)) {
-        std::string why;
-        // The value is "host:port", maybe more fields after a space; a bare port is no holder.
-        const std::string first = text.substr(0, text.find(' '));
-        if (first.find(':') == std::string::npos) continue;
-        auto peer = parse_peer_id(first, config_.host, why);
+        auto peer = parse_dht_value(text);
         if (peer && *peer != id() && std::find(out.begin(), out.end(), *peer) == out.end()) out.push_back(*peer);
     }
+    // Each one is asked before it is shown: a random few, so values written by anyone cannot
+    // hold the console for long, nor always name the same few.
+    std::shuffle(out.begin(), out.end(), std::mt19937(std::random_device{}()));
+    if (out.size() > max_dht_candidates) out.resize(max_dht_candidates);
     return out;
 }
 

@@ -29,6 +29,9 @@ struct DhtOptions {
     std::uint16_t port = 0;                 ///< UDP; 0: chosen by the system
     std::uint32_t network = default_network;
     std::chrono::seconds expiry = default_expiry;
+    /// Turns off OpenDHT's per-address request limits: only for a node on a loopback address,
+    /// where every node of a test or demo shares one address and would trip them.
+    bool unlimited_rates = false;
     std::vector<std::string> bootstrap;     ///< "host:port" each
 };
 
@@ -48,7 +51,8 @@ public:
     /// Binds the UDP port and starts OpenDHT's threads; bootstraps from every node given.
     /// Throws std::runtime_error (the port is taken, a bootstrap is not host:port).
     void start(const DhtOptions& options);
-    /// Withdraws everything, then OpenDHT's shutdown (bounded wait) and join. Idempotent.
+    /// Stops refreshing everything (cancelPut: the copies expire by themselves), then joins
+    /// OpenDHT's threads. Idempotent.
     void stop();
     bool running() const;
     /// The UDP port it is bound to; 0 when it does not run.
@@ -100,6 +104,9 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+/// "0x" and 8 hex digits, as the node prints a network id.
+std::string format_dht_network(std::uint32_t network);
 
 /// Parses a --dht-network value: decimal or 0x-hex, 1 to 2^32-1 (0 is the public network).
 bool parse_dht_network(const std::string& text, std::uint32_t& out);

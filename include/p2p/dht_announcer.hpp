@@ -13,15 +13,24 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 
 namespace p2p {
 
+/// The node a DHT value names: its text up to the first space must be a full "host:port"
+/// (`[v6]:port`); more fields may follow (docs/protocol.md). A bare port, or anything else, is
+/// no node: values are hints anyone may write.
+std::optional<PeerId> parse_dht_value(const std::string& text);
+
 class DhtAnnouncer {
 public:
     /// Files announced at most: a folder of a million names must not flood the DHT.
     static constexpr std::size_t max_files = 1024;
+    /// Peers taken from one read of the presence key at most (a random few of its values):
+    /// anyone may write there, and the known-peer list must keep room for gossip.
+    static constexpr std::size_t max_peers_per_read = 8;
 
     /// `self`: our listener's id, the value of every announcement. `on_peer` gets each other
     /// node found under the presence key (called on the announcer's thread); after the first

@@ -171,7 +171,8 @@ public:
     Dht* dht() { return dht_.get(); }
     /// The holders of `name` the DHT names, within `timeout` (or until the exit event), not
     /// yet checked: each is a hint (ask with holds()). Our own id is left out.
-    /// `stats`: as Dht::lookup's.
+    static constexpr std::size_t max_dht_candidates = 8;
+    /// At most max_dht_candidates, chosen at random. `stats`: as Dht::lookup's.
     std::vector<PeerId> dht_candidates(const std::string& name, std::chrono::milliseconds timeout,
                                        Dht::LookupStats* stats = nullptr);
     /// Asks `peer` on a connection of its own (handshake, pins and bans as dial()) whether it
