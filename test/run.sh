@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, and runs every Boost.Test suite through
 # b2 in three builds - release, AddressSanitizer+UndefinedBehaviorSanitizer, ThreadSanitizer -
-# then a short libFuzzer run of the protocol parser; the release pass ends with the multi-host
+# and a short libFuzzer run of the protocol parser (in the background of the passes after it,
+# reported at the end); the release pass ends with the multi-host
 # test (test/netns_test.sh: nodes in network namespaces, as root). The TSan build leaves out
 # the modules whose code under test starts no thread (single_threaded below). The last line is
 # "N passed, M failed" (test cases summed over all modules and builds; the fuzz run and the
@@ -20,9 +21,9 @@ ensure_packages "${packages[@]}" || { echo "could not install packages"; echo "0
 
 jobs=$(nproc 2>/dev/null || echo 2)
 # The test phase compiles the suites and runs them as each is built; the runs mostly wait on
-# sockets and timers, so one job more than the cores keeps the CPUs busy (the time bounds of
+# sockets and timers, so two jobs more than the cores keep the CPUs busy (the time bounds of
 # the tests hold on a loaded machine).
-test_jobs=$((jobs + 1))
+test_jobs=$((jobs + 2))
 total_passed=0
 total_failed=0
 # Modules a pass leaves out (run_pass sets it): no result from them is expected.
@@ -116,6 +117,27 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 # test/tsan.supp: races inside OpenDHT's own (uninstrumented) threads only; the file says which.
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/test/tsan.supp
 
+# The fuzz run: builds the libFuzzer target with clang and runs it; its report is its output,
+# and its exit status says whether it passed.
+fuzz_job() {
+    local secs=${P2P_FUZZ_SECONDS:-20} corpus rc=0
+    echo "== fuzz: protocol parser, ${secs}s"
+    corpus=$(mktemp -d)
+    cp fuzz/seeds/* "$corpus"/
+    if b2 -d0 toolset=clang fuzz >build-fuzz.log 2>&1 &&
+       stage/fuzz_protocol -max_total_time="$secs" -max_len=4096 -artifact_prefix="$corpus/" \
+           "$corpus" >fuzz.log 2>&1; then
+        echo "  [fuzz] $(grep -E '^Done' fuzz.log)"
+    else
+        echo "  [fuzz] failed:"; grep -E 'ERROR|SUMMARY|error' build-fuzz.log fuzz.log | head -10 | sed 's/^/    /'
+        ls "$corpus"/crash-* 2>/dev/null | sed 's/^/    crash input: /'
+        rc=1
+    fi
+    rm -rf "$corpus"
+    return $rc
+}
+fuzz_pid=""
+
 for pass in $passes; do
     case $pass in
     release) run_pass release; run_netns ;;
@@ -123,26 +145,17 @@ for pass in $passes; do
     # mostly wait on gossip timers; the release pass runs them): CI stays under 15 minutes.
     asan)    BOOST_TEST_RUN_FILTERS='!@slow' run_pass asan variant=debug address-sanitizer=norecover undefined-sanitizer=norecover ;;
     tsan)    skip_modules=$single_threaded BOOST_TEST_RUN_FILTERS='!@slow' run_pass tsan variant=debug thread-sanitizer=norecover ;;
-    fuzz)
-        secs=${P2P_FUZZ_SECONDS:-20}
-        echo "== fuzz: protocol parser, ${secs}s"
-        corpus=$(mktemp -d)
-        cp fuzz/seeds/* "$corpus"/
-        if b2 -d0 toolset=clang fuzz >build-fuzz.log 2>&1 &&
-           stage/fuzz_protocol -max_total_time="$secs" -max_len=4096 -artifact_prefix="$corpus/" \
-               "$corpus" >fuzz.log 2>&1; then
-            echo "  [fuzz] $(grep -E '^Done' fuzz.log)"
-            total_passed=$((total_passed + 1))
-        else
-            echo "  [fuzz] failed:"; grep -E 'ERROR|SUMMARY|error' build-fuzz.log fuzz.log | head -10 | sed 's/^/    /'
-            ls "$corpus"/crash-* 2>/dev/null | sed 's/^/    crash input: /'
-            total_failed=$((total_failed + 1))
-        fi
-        rm -rf "$corpus"
-        ;;
+    # In the background (its own clang build in its own folders, then one core for the run):
+    # the passes after it mostly wait on sockets and timers. Reported after the last pass.
+    fuzz)    fuzz_job >fuzz.report 2>&1 & fuzz_pid=$! ;;
     *) echo "unknown pass '$pass' (use: release asan tsan fuzz)"; total_failed=$((total_failed + 1)) ;;
     esac
 done
+
+if [ -n "$fuzz_pid" ]; then
+    if wait "$fuzz_pid"; then total_passed=$((total_passed + 1)); else total_failed=$((total_failed + 1)); fi
+    cat fuzz.report
+fi
 
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]
