@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, and runs every Boost.Test suite through
 # b2 in three builds - release, AddressSanitizer+UndefinedBehaviorSanitizer, ThreadSanitizer -
-# and a short libFuzzer run of the protocol parser (in the background of the passes after it,
-# reported at the end); the release pass ends with the multi-host
-# test (test/netns_test.sh: nodes in network namespaces, as root). The TSan build leaves out
-# the modules whose code under test starts no thread (single_threaded below). The last line is
+# and a short libFuzzer run of the protocol parser (beside the next pass's tests, reported at
+# the end); the release pass ends with the multi-host
+# test (test/netns_test.sh: nodes in network namespaces, as root). To fit CI's 15 minutes the
+# sanitizer builds leave some modules out (single_threaded, fuzzed, script_only below: each
+# says why). The last line is
 # "N passed, M failed" (test cases summed over all modules and builds; the fuzz run and the
 # multi-host test count as one case each, and a skipped multi-host test counts nothing).
 #
@@ -33,6 +34,13 @@ skip_modules=""
 single_threaded="test_protocol test_line_reader test_file_index test_handler test_known_peers
     test_overlay_protocol test_peer_id test_scan_targets test_trace test_identity test_reputation
     test_chunk_picker test_swarm_protocol test_manifest"
+# The modules whose code under test is the fuzz target's (fuzz/Jamfile: the parsers, built
+# with ASan and UBSan and run on some 100,000 inputs): the ASan build leaves them to it.
+fuzzed="test_protocol test_line_reader test_overlay_protocol test_peer_id test_swarm_protocol
+    test_manifest"
+# run_nodes.sh itself (its options, folders and cleanup): the release build tests it; the
+# node's paths it drives are the overlay tests'.
+script_only="test_run_nodes"
 
 # Sums the Boost.Test reports of every module of the last b2 run.
 count_results() {
@@ -80,6 +88,13 @@ run_pass() {
         total_failed=$((total_failed + 1)); return
     fi
     local t1=$SECONDS targets=(test) src mod
+    # The fuzz run waits for a build to finish (both would compete for the cores), then runs
+    # beside the tests, which mostly wait on sockets and timers.
+    if [ -n "$fuzz_wanted" ]; then
+        fuzz_job >fuzz.report 2>&1 &
+        fuzz_pid=$!
+        fuzz_wanted=""
+    fi
     if [ -n "$skip_modules" ]; then
         targets=()
         for src in test/test_*.cpp; do
@@ -136,22 +151,24 @@ fuzz_job() {
     rm -rf "$corpus"
     return $rc
 }
-fuzz_pid=""
+fuzz_pid="" fuzz_wanted=""
 
 for pass in $passes; do
     case $pass in
     release) run_pass release; run_netns ;;
     # The sanitizer builds skip the cases labelled "slow" (multi-node overlay scenarios that
     # mostly wait on gossip timers; the release pass runs them): CI stays under 15 minutes.
-    asan)    BOOST_TEST_RUN_FILTERS='!@slow' run_pass asan variant=debug address-sanitizer=norecover undefined-sanitizer=norecover ;;
-    tsan)    skip_modules=$single_threaded BOOST_TEST_RUN_FILTERS='!@slow' run_pass tsan variant=debug thread-sanitizer=norecover ;;
-    # In the background (its own clang build in its own folders, then one core for the run):
-    # the passes after it mostly wait on sockets and timers. Reported after the last pass.
-    fuzz)    fuzz_job >fuzz.report 2>&1 & fuzz_pid=$! ;;
+    asan)    skip_modules="$fuzzed $script_only" BOOST_TEST_RUN_FILTERS='!@slow' run_pass asan variant=debug address-sanitizer=norecover undefined-sanitizer=norecover ;;
+    tsan)    skip_modules="$single_threaded $script_only" BOOST_TEST_RUN_FILTERS='!@slow' run_pass tsan variant=debug thread-sanitizer=norecover ;;
+    # Started by the next pass once its build is done (run_pass), or at the end; reported last.
+    fuzz)    fuzz_wanted=1 ;;
     *) echo "unknown pass '$pass' (use: release asan tsan fuzz)"; total_failed=$((total_failed + 1)) ;;
     esac
 done
 
+if [ -n "$fuzz_wanted" ]; then  # no pass came after it
+    fuzz_job >fuzz.report 2>&1 & fuzz_pid=$!
+fi
 if [ -n "$fuzz_pid" ]; then
     if wait "$fuzz_pid"; then total_passed=$((total_passed + 1)); else total_failed=$((total_failed + 1)); fi
     cat fuzz.report
