@@ -73,9 +73,32 @@ count_results() {
     done
 }
 
+# The b2 properties of a pass's build.
+pass_props() {
+    case $1 in
+    asan) echo "variant=debug address-sanitizer=norecover undefined-sanitizer=norecover" ;;
+    tsan) echo "variant=debug thread-sanitizer=norecover" ;;
+    esac
+}
+
+# Builds the node's library of the next pass (next_label) while this pass's tests run: they
+# mostly wait on sockets and timers, and `nice` gives the build only the CPU they leave. Its
+# files are the next variant's own; the next run_pass waits for it before building.
+prebuild_pid=""
+next_label=""
+start_prebuild() {
+    [ -n "$next_label" ] || return 0
+    nice -n 10 b2 -j"$jobs" -d0 $(pass_props "$next_label") p2p_core >"build-pre-$next_label.log" 2>&1 &
+    prebuild_pid=$!
+}
+
 # run_pass LABEL B2-PROPERTIES...: build, run every suite, count.
 run_pass() {
     local label=$1; shift
+    if [ -n "$prebuild_pid" ]; then
+        wait "$prebuild_pid"  # its errors, if any, show again in this build
+        prebuild_pid=""
+    fi
     echo "== $label: b2 $*"
     # b2 reruns a test only when its result is missing, and installs stage/p2p-node only when it
     # looks older than the build: drop both so every run is real and tests the right binary.
@@ -88,6 +111,7 @@ run_pass() {
         total_failed=$((total_failed + 1)); return
     fi
     local t1=$SECONDS targets=(test) src mod
+    start_prebuild
     # The fuzz run waits for a build to finish (both would compete for the cores), then runs
     # beside the tests, which mostly wait on sockets and timers.
     if [ -n "$fuzz_wanted" ]; then
@@ -139,8 +163,9 @@ fuzz_job() {
     echo "== fuzz: protocol parser, ${secs}s"
     corpus=$(mktemp -d)
     cp fuzz/seeds/* "$corpus"/
-    if b2 -d0 toolset=clang fuzz >build-fuzz.log 2>&1 &&
-       stage/fuzz_protocol -max_total_time="$secs" -max_len=4096 -artifact_prefix="$corpus/" \
+    # Niced: it runs beside a pass's tests and must not slow them.
+    if nice -n 10 b2 -d0 toolset=clang fuzz >build-fuzz.log 2>&1 &&
+       nice -n 10 stage/fuzz_protocol -max_total_time="$secs" -max_len=4096 -artifact_prefix="$corpus/" \
            "$corpus" >fuzz.log 2>&1; then
         echo "  [fuzz] $(grep -E '^Done' fuzz.log)"
     else
@@ -154,18 +179,21 @@ fuzz_job() {
 fuzz_pid="" fuzz_wanted=""
 
 for pass in $passes; do
+    # The next pass that builds the node, if any: its library is built beside this pass's tests.
+    next_label=$(echo $passes | tr ' ' '\n' | sed -n "/^$pass\$/,\$p" | sed 1d | grep -E '^(asan|tsan|release)$' | head -1)
     case $pass in
     release) run_pass release; run_netns ;;
     # The sanitizer builds skip the cases labelled "slow" (multi-node overlay scenarios that
     # mostly wait on gossip timers; the release pass runs them): CI stays under 15 minutes.
-    asan)    skip_modules="$fuzzed $script_only" BOOST_TEST_RUN_FILTERS='!@slow' run_pass asan variant=debug address-sanitizer=norecover undefined-sanitizer=norecover ;;
-    tsan)    skip_modules="$single_threaded $script_only" BOOST_TEST_RUN_FILTERS='!@slow' run_pass tsan variant=debug thread-sanitizer=norecover ;;
+    asan)    skip_modules="$fuzzed $script_only" BOOST_TEST_RUN_FILTERS='!@slow' run_pass asan $(pass_props asan) ;;
+    tsan)    skip_modules="$single_threaded $script_only" BOOST_TEST_RUN_FILTERS='!@slow' run_pass tsan $(pass_props tsan) ;;
     # Started by the next pass once its build is done (run_pass), or at the end; reported last.
     fuzz)    fuzz_wanted=1 ;;
     *) echo "unknown pass '$pass' (use: release asan tsan fuzz)"; total_failed=$((total_failed + 1)) ;;
     esac
 done
 
+[ -z "$prebuild_pid" ] || wait "$prebuild_pid"
 if [ -n "$fuzz_wanted" ]; then  # no pass came after it
     fuzz_job >fuzz.report 2>&1 & fuzz_pid=$!
 fi
