@@ -102,8 +102,7 @@ std::string Node::start_dht() {
     dht_ = std::make_unique<Dht>(id().to_string());
     try {
         // On loopback every node of a test or demo shares the address OpenDHT limits per.
-        config_.dht->unlimited_rates = config_.host == "127.0.0.1" || config_.host == "::1" ||
-                                       config_.host.rfind("127.", 0) == 0;
+        config_.dht->unlimited_rates = config_.host.rfind("127.", 0) == 0 || config_.host == "::1";
         dht_->start(*config_.dht);
         dht_announcer_ = std::make_unique<DhtAnnouncer>(
             *dht_, *index_, id(), stop_event_,
@@ -197,7 +196,7 @@ void Node::stop() {
     stopped_ = true;
     stop_event_.set();
     if (dht_announcer_) dht_announcer_->stop();  // ends its lookup at once: it polls the exit event
-    if (dht_) dht_->stop();  // withdraws, then OpenDHT's shutdown and join (bounded)
+    if (dht_) dht_->stop();  // cancels our puts, then joins OpenDHT's threads
     if (indexer_) indexer_->stop();  // prompt: its hashing checks its own flag every 256 KiB
     if (listener_) listener_->stop();
     if (overlay_) overlay_->stop();  // its timer and links; sessions may still hand it lines

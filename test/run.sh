@@ -29,6 +29,7 @@ total_passed=0
 total_failed=0
 # Modules a pass leaves out (run_pass sets it): no result from them is expected.
 skip_modules=""
+is_skipped() { case " $(echo $skip_modules) " in *" $1 "*) return 0 ;; esac; return 1; }
 # The modules whose code under test starts no thread: TSan has nothing to find there, and
 # compiling them for it cost CI a minute. A module that starts threads must not be listed.
 single_threaded="test_protocol test_line_reader test_file_index test_handler test_known_peers
@@ -47,7 +48,7 @@ count_results() {
     local label=$1 src mod out p f
     for src in test/test_*.cpp; do
         mod=$(basename "$src" .cpp)
-        case " $(echo $skip_modules) " in *" $mod "*) continue ;; esac
+        is_skipped "$mod" && continue
         out=$(find test/bin -name "$mod.output" 2>/dev/null | head -1)
         if [ -z "$out" ]; then
             echo "  [$label] $mod: no result (did not build or did not run)"
@@ -123,7 +124,7 @@ run_pass() {
         targets=()
         for src in test/test_*.cpp; do
             mod=$(basename "$src" .cpp)
-            case " $(echo $skip_modules) " in *" $mod "*) ;; *) targets+=("test//$mod") ;; esac
+            is_skipped "$mod" || targets+=("test//$mod")
         done
     fi
     b2 -j"$test_jobs" "$@" "${targets[@]}" >"test-$label.log" 2>&1
@@ -180,7 +181,11 @@ fuzz_pid="" fuzz_wanted=""
 
 for pass in $passes; do
     # The next pass that builds the node, if any: its library is built beside this pass's tests.
-    next_label=$(echo $passes | tr ' ' '\n' | sed -n "/^$pass\$/,\$p" | sed 1d | grep -E '^(asan|tsan|release)$' | head -1)
+    next_label="" seen=""
+    for p in $passes; do
+        case $p in asan|tsan|release) [ -n "$seen" ] && [ -z "$next_label" ] && next_label=$p ;; esac
+        [ "$p" = "$pass" ] && seen=1
+    done
     case $pass in
     release) run_pass release; run_netns ;;
     # The sanitizer builds skip the cases labelled "slow" (multi-node overlay scenarios that
