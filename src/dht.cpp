@@ -105,6 +105,12 @@ void Dht::start(const DhtOptions& options) {
         SignalBlock block;  // OpenDHT's threads start in run() and inherit it: signals stay with main
         impl_->runner.run(options.port, config);
     }
+    // OpenDHT does not fail when the IPv4 port is taken: it runs on without it. Say so instead.
+    const std::uint16_t bound = impl_->runner.getBoundPort(AF_INET);
+    if (bound == 0) {
+        impl_->runner.join();
+        throw std::runtime_error("UDP port " + std::to_string(options.port) + " could not be bound (in use?)");
+    }
     // Copies we store of anyone's announcements expire after `expiry` without a refresh, and
     // our own are refreshed before that; withdrawn ones vanish within it (docs/protocol.md).
     impl_->runner.registerType(dht::ValueType(DhtOptions::value_type, "p2p-node announcement", options.expiry));
@@ -112,7 +118,7 @@ void Dht::start(const DhtOptions& options) {
         std::lock_guard<std::mutex> lock(impl_->mutex);
         impl_->running = true;
         impl_->network = options.network;
-        impl_->port = impl_->runner.getBoundPort(AF_INET);
+        impl_->port = bound;
     }
     for (const auto& b : options.bootstrap) {
         // "host:port" or "[v6]:port"

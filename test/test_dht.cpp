@@ -12,8 +12,13 @@
 #include "p2p/dht.hpp"
 #include "support.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <memory>
+#include <stdexcept>
 #include <regex>
 #include <string>
 #include <thread>
@@ -119,6 +124,26 @@ BOOST_AUTO_TEST_CASE(two_dhts_find_a_value_withdraw_it_and_stop_promptly, *utf::
     b.stop();  // idempotent
     BOOST_TEST(seconds_since(t0) < 3.0);
     BOOST_TEST(!a.running());
+}
+
+// OpenDHT runs on without its IPv4 socket when the port is taken; ours refuses to start, so the
+// node says "DHT not started" instead of "listening on UDP port 0".
+BOOST_AUTO_TEST_CASE(a_taken_udp_port_is_an_error) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    BOOST_REQUIRE(fd >= 0);
+    sockaddr_in any{};
+    any.sin_family = AF_INET;
+    any.sin_addr.s_addr = htonl(INADDR_ANY);
+    BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof any) == 0);
+    socklen_t len = sizeof any;
+    BOOST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&any), &len) == 0);
+    p2p::DhtOptions options;
+    options.port = ntohs(any.sin_port);
+    p2p::Dht dht("127.0.0.1:3");
+    BOOST_CHECK_THROW(dht.start(options), std::runtime_error);
+    BOOST_TEST(!dht.running());
+    dht.stop();  // nothing to stop: returns at once
+    ::close(fd);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

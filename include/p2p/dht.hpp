@@ -49,7 +49,7 @@ public:
     Dht& operator=(const Dht&) = delete;
 
     /// Binds the UDP port and starts OpenDHT's threads; bootstraps from every node given.
-    /// Throws std::runtime_error (the port is taken, a bootstrap is not host:port).
+    /// Throws std::runtime_error (the IPv4 UDP port is taken, a bootstrap is not host:port).
     void start(const DhtOptions& options);
     /// Stops refreshing everything (cancelPut: the copies expire by themselves), then joins
     /// OpenDHT's threads. Idempotent.
