@@ -10,7 +10,7 @@
 namespace p2p {
 
 bool write_atomically(const boost::filesystem::path& file, std::string_view text, unsigned mode,
-                      std::string& error) {
+                      std::string& error, Durability durability) {
     const std::string tmp = file.string() + ".tmp";
     auto fail = [&](const std::string& what) {
         error = what + " " + tmp + ": " + std::strerror(errno);
@@ -29,7 +29,7 @@ bool write_atomically(const boost::filesystem::path& file, std::string_view text
         }
         off += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0) {
+    if (durability == Durability::durable && ::fsync(fd) != 0) {
         ::close(fd);
         return fail("cannot sync");
     }

@@ -36,6 +36,8 @@ struct SwarmDownload::Job {
     Worker* worker;
     std::size_t index;
     std::size_t buffer;  ///< in buffers_
+    bool hashed;         ///< the worker hashed it on arrival (it skips chunks no longer wanted)
+    bool good;           ///< if hashed: it matched the manifest
 };
 
 namespace {
@@ -162,7 +164,7 @@ void SwarmDownload::save_bitmap() {
     std::string error;
     boost::system::error_code fec;
     boost::filesystem::create_directories(resume_file_.parent_path(), fec);
-    if (!write_atomically(resume_file_, text, 0644, error)) post("Resume state not saved: " + error + ".");
+    if (!write_atomically(resume_file_, text, 0644, error, Durability::hint)) post("Resume state not saved: " + error + ".");
 }
 
 void SwarmDownload::finish(Result& result) {
@@ -365,10 +367,20 @@ std::string SwarmDownload::fetch(Worker& w, Socket& socket) {
         auto& buffer = buffers_[b];
         if (buffer.size() < m.chunk_length(i)) buffer.resize(m.chunk_length(i));
         const ChunkAnswer answer = read_chunk(socket, m, i, buffer.data(), limits_);
+        // Hashed here, while the bytes are still in this core's cache, and on as many cores as
+        // there are sources; an endgame duplicate that lost the race is not hashed at all.
+        bool hashed = false, good = false;
+        if (answer.kind == ChunkAnswer::Kind::received) {
+            {
+                boost::lock_guard<boost::mutex> lock(mutex_);
+                hashed = picker_->wanted(i);
+            }
+            good = hashed && chunk_matches(m, i, buffer.data());
+        }
         boost::lock_guard<boost::mutex> lock(mutex_);
         if (answer.kind == ChunkAnswer::Kind::received) {
-            // Hashed and written by the verifier while this thread reads the next chunk.
-            jobs_.push_back({&w, i, b});
+            // Written (or struck) by the verifier while this thread reads the next chunk.
+            jobs_.push_back({&w, i, b, hashed, good});
             changed_.notify_all();
             continue;
         }
@@ -406,8 +418,9 @@ void SwarmDownload::verify() {
         Worker& w = *job.worker;
         const std::uint32_t length = m.chunk_length(job.index);
         const char* data = buffers_[job.buffer].data();
-        // Not needed any more (an endgame duplicate): not even hashed.
-        const bool good = !wanted || chunk_matches(m, job.index, data);
+        // Not needed any more (an endgame duplicate): not even hashed. Wanted but not hashed
+        // cannot happen (a chunk once had is never wanted again); hashing it then is the safe way.
+        const bool good = !wanted || (job.hashed ? job.good : chunk_matches(m, job.index, data));
         std::string write_error;
         if (wanted && good) {
             // This is the only thread that writes the .part, so "wanted" still holds.

@@ -11,10 +11,20 @@
 
 namespace p2p {
 
+/// Whether the new content must survive a crash once write_atomically returns.
+enum class Durability {
+    durable,  ///< fsync before the rename: the node's own records
+    /// No fsync: readers still see the old file or the new one, but a crash may leave either
+    /// (or, on some file systems, an empty one). For a file that is only a hint checked on
+    /// reading (a download's chunk bitmap), where an fsync a second would force the file
+    /// system to commit, and the disk to flush, in the middle of the download it describes.
+    hint,
+};
+
 /// Replaces `file` with `text`, created with `mode` (e.g. 0600 for a key). False, with what
 /// failed and why in `error`, and no temporary file left behind.
 bool write_atomically(const boost::filesystem::path& file, std::string_view text, unsigned mode,
-                      std::string& error);
+                      std::string& error, Durability durability = Durability::durable);
 
 /// The lines of `file` (none when it does not exist). False, with why in `error`, when it
 /// exists but cannot be read.

@@ -4,9 +4,10 @@
 // Threads: one worker per source ("swarm") and one verifier ("verify"), started and joined by
 // run(), which the console thread calls and which returns only when all have ended. A worker
 // owns its connection (opened by the node, which asked every source for the manifest's root),
-// keeps up to `depth` chunk requests in flight (one in the endgame) and reads each answer into
-// a buffer of a shared pool; the verifier hashes it, writes it and frees the buffer, so
-// receiving (TLS decryption), hashing and writing overlap. The caller's thread meanwhile waits, prints
+// keeps up to `depth` chunk requests in flight (one in the endgame), reads each answer into
+// a buffer of a shared pool and hashes it there (each source's chunks on its own core); the
+// verifier writes the good ones, strikes the bad ones and frees the buffer, so receiving (TLS
+// decryption) and hashing overlap with writing. The caller's thread meanwhile waits, prints
 // the notes and the progress, and passes a cancel (quit, Ctrl-C) on.
 //
 // A chunk that fails its digest goes back to the queue and is a strike against its source;
@@ -98,7 +99,7 @@ private:
     struct Worker;
     struct Job;
     void work(Worker& w);
-    /// The verifier thread: hashes each received chunk, writes the good ones, strikes the rest.
+    /// The verifier thread: writes each received chunk that matched, strikes the rest.
     void verify();
     void stop_verifier();
     /// One source's download loop; returns why it ended ("" when the file is complete).
