@@ -145,8 +145,11 @@ def step_one(args, lab, tmp):
         os.sync()
         t0 = time.monotonic()
         subprocess.run(['cp', src, dst], check=True, timeout=args.timeout)
+        t1 = time.monotonic()
         subprocess.run(['sync', dst], check=True, timeout=args.timeout)  # coreutils `sync FILE`: fsync of the copy
-        emit(step='one', method='cp+fsync', run=run, seconds=time.monotonic() - t0, same=same(src, dst))
+        t2 = time.monotonic()
+        emit(step='one', method='cp+fsync', run=run, seconds=t2 - t0, cp_seconds=t1 - t0, fsync_seconds=t2 - t1,
+             same=same(src, dst))
         os.unlink(dst)
 
         os.sync()
@@ -160,15 +163,21 @@ def step_one(args, lab, tmp):
                     raise RuntimeError('socat did not listen')
                 time.sleep(0.05)
             t0 = time.monotonic()
-            subprocess.run(['socat', '-u', f'TCP:127.0.0.1:{port}', f'CREATE:{dst}'], check=True,
-                           timeout=args.timeout)
+            receiving = subprocess.Popen(['socat', '-u', f'TCP:127.0.0.1:{port}', f'CREATE:{dst}'])
+            _, status, usage = os.wait4(receiving.pid, 0)  # its CPU time, as for `get` below
+            receiving.returncode = os.waitstatus_to_exitcode(status)
             secs = time.monotonic() - t0
+            if receiving.returncode != 0:
+                raise RuntimeError(f'socat exited with {receiving.returncode}')
+            subprocess.run(['sync', dst], check=True, timeout=args.timeout)  # what `get` does before it says saved
+            fsync_secs = time.monotonic() - t0 - secs
             listener.wait(timeout=30)
         finally:
             if listener.poll() is None:
                 listener.kill()
                 listener.wait()
-        emit(step='one', method='socat', run=run, seconds=secs, same=same(src, dst))
+        emit(step='one', method='socat', run=run, seconds=secs, fsync_seconds=fsync_secs,
+             cpu_receiver=[round(usage.ru_utime, 2), round(usage.ru_stime, 2)], same=same(src, dst))
         os.unlink(dst)
 
         # get, the sender's manifest ready
@@ -322,6 +331,13 @@ def report(path, size, rate_size):
             print(f'| {m} | {spread([r["seconds"] for r in rs])} | {size / MIB / med(rs):.0f} | '
                   f'{med(rs) / med(one["cp+fsync"]):.2f}x | {med(rs) / med(one["socat"]):.2f}x | '
                   f'{all(r["same"] for r in rs)} |')
+        fs = lambda m: spread([r['fsync_seconds'] for r in one[m] if 'fsync_seconds' in r] or [0])  # noqa: E731
+        print(f'\n`cp` + fsync split: `cp` {spread([r.get("cp_seconds", 0) for r in one["cp+fsync"]])} s, then '
+              f'the fsync {fs("cp+fsync")} s. `socat`, then an fsync of its copy (not timed in its row): '
+              f'{fs("socat")} s; `socat` + that fsync: '
+              f'{spread([r["seconds"] + r.get("fsync_seconds", 0) for r in one["socat"]])} s. The receiving '
+              f'`socat`\'s CPU seconds, user/sys per run: ' +
+              ', '.join('/'.join(map(str, r.get('cpu_receiver', []))) for r in one['socat']))
         print('\n`request` answers (sender log): ' + ', '.join(r['answer'] for r in one['request']))
         print('\n`get` CPU seconds, user/sys per run: sender ' +
               ', '.join('/'.join(map(str, r['cpu_sender'])) for r in one['get']) + '; receiver ' +
