@@ -199,6 +199,11 @@ for pass in $passes; do
 done
 
 [ -z "$prebuild_pid" ] || wait "$prebuild_pid"
+# Each pass staged its own p2p-node; a sanitized one would stay there (b2 takes it for newer
+# than the release build) and ./run_nodes.sh or a benchmark would run it. Put the release one
+# back (built by the release pass; built now if that pass was not run).
+rm -f stage/p2p-node
+b2 -j"$jobs" -d0 >build-restage.log 2>&1 || echo "  stage/p2p-node not rebuilt (build-restage.log)"
 if [ -n "$fuzz_wanted" ]; then  # no pass came after it
     fuzz_job >fuzz.report 2>&1 & fuzz_pid=$!
 fi
