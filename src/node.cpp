@@ -103,6 +103,7 @@ std::string Node::start_dht() {
     try {
         // On loopback every node of a test or demo shares the address OpenDHT limits per.
         config_.dht->unlimited_rates = config_.host.rfind("127.", 0) == 0 || config_.host == "::1";
+        config_.dht->host = config_.host;  // the DHT listens where the node does, nowhere else
         dht_->start(*config_.dht);
         dht_announcer_ = std::make_unique<DhtAnnouncer>(
             *dht_, *index_, id(), stop_event_,

@@ -17,9 +17,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -60,9 +63,66 @@ bool python_opendht_available() {
     return probe.wait_exit(10s) == 0;
 }
 
+/// The local addresses (as /proc/net/udp{,6} writes them, hex) of UDP sockets on `port`.
+std::vector<std::string> udp_sockets_on(const char* table, std::uint16_t port) {
+    char suffix[8];
+    std::snprintf(suffix, sizeof suffix, ":%04X", port);
+    std::vector<std::string> out;
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // the heading
+    while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string slot, local;
+        words >> slot >> local;
+        if (local.size() > 5 && local.compare(local.size() - 5, 5, suffix) == 0)
+            out.push_back(local.substr(0, local.size() - 5));
+    }
+    return out;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(unit)
+
+// The node gives its --host: the DHT's one socket is there, not on every address.
+BOOST_AUTO_TEST_CASE(a_dht_on_a_host_listens_on_that_address_only, *utf::timeout(60)) {
+    p2p::Dht dht("127.0.0.1:4");
+    p2p::DhtOptions options;
+    options.host = "127.0.0.1";
+    dht.start(options);
+    const auto port = dht.port();
+    BOOST_REQUIRE(port != 0);
+    BOOST_TEST(udp_sockets_on("/proc/net/udp", port) == std::vector<std::string>{"0100007F"});
+    BOOST_TEST(udp_sockets_on("/proc/net/udp6", port).empty());
+    dht.stop();
+
+    // IPv6 loopback, where the system has one.
+    const int probe = ::socket(AF_INET6, SOCK_DGRAM, 0);
+    sockaddr_in6 lo{};
+    lo.sin6_family = AF_INET6;
+    lo.sin6_addr = in6addr_loopback;
+    const bool has_v6 = probe >= 0 && ::bind(probe, reinterpret_cast<sockaddr*>(&lo), sizeof lo) == 0;
+    if (probe >= 0) ::close(probe);
+    if (!has_v6) {
+        BOOST_TEST_MESSAGE("no IPv6 loopback here: the ::1 half is not run");
+        return;
+    }
+    p2p::Dht six("[::1]:4");
+    options.host = "::1";
+    six.start(options);
+    const auto port6 = six.port();
+    BOOST_REQUIRE(port6 != 0);
+    BOOST_TEST(udp_sockets_on("/proc/net/udp6", port6) ==
+               std::vector<std::string>{"00000000000000000000000001000000"});
+    BOOST_TEST(udp_sockets_on("/proc/net/udp", port6).empty());
+    six.stop();
+
+    p2p::Dht bad("127.0.0.1:5");
+    options.host = "not-an-address";
+    BOOST_CHECK_THROW(bad.start(options), std::runtime_error);
+    BOOST_TEST(!bad.running());
+}
 
 BOOST_AUTO_TEST_CASE(network_ids_are_decimal_or_hex_and_never_the_public_zero) {
     std::uint32_t n = 0;
@@ -86,6 +146,7 @@ BOOST_AUTO_TEST_CASE(two_dhts_find_a_value_withdraw_it_and_stop_promptly, *utf::
     const auto a_port = a.status().port;
     BOOST_REQUIRE(a_port != 0);
     p2p::DhtOptions ob;
+    ob.host = "127.0.0.1";  // a listens everywhere, b on loopback only: they still meet
     ob.bootstrap = {"127.0.0.1:" + std::to_string(a_port)};
     b.start(ob);
     BOOST_TEST(b.status().network == p2p::DhtOptions::default_network);
@@ -158,6 +219,9 @@ BOOST_AUTO_TEST_CASE(overlay_peers_bootstrap_each_others_dht, *utf::timeout(120)
     OverlayNode a({"--dht", "0", "--trace"});
     const auto a_udp = dht_port(a);
     BOOST_REQUIRE(a_udp != 0);
+    // On the node's --host (127.0.0.1 here), not on every address.
+    BOOST_TEST(udp_sockets_on("/proc/net/udp", a_udp) == std::vector<std::string>{"0100007F"});
+    BOOST_TEST(udp_sockets_on("/proc/net/udp6", a_udp).empty());
     OverlayNode b({"--dht", "0", "--bootstrap", a.id()});
     const auto b_udp = dht_port(b);
     BOOST_REQUIRE(b_udp != 0);

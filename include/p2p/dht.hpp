@@ -27,6 +27,9 @@ struct DhtOptions {
     /// under this id, and a node applies its own registration to the copies it stores.
     static constexpr std::uint16_t value_type = 0x7032;
     std::uint16_t port = 0;                 ///< UDP; 0: chosen by the system
+    /// The numeric IPv4 or IPv6 address to bind (the node's --host), so the DHT listens where
+    /// the node does and nowhere else; empty: every address of both families (OpenDHT's default).
+    std::string host;
     std::uint32_t network = default_network;
     std::chrono::seconds expiry = default_expiry;
     /// Turns off OpenDHT's per-address request limits: only for a node on a loopback address,
