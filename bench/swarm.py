@@ -156,6 +156,7 @@ def step_one(args, lab, tmp):
         port = free_port()
         listener = subprocess.Popen(['socat', '-u', f'FILE:{src}',
                                      f'TCP-LISTEN:{port},reuseaddr,bind=127.0.0.1'])
+        receiving = None
         try:
             deadline = time.monotonic() + 10
             while subprocess.run(['ss', '-Htln', f'sport = :{port}'], capture_output=True).stdout == b'':
@@ -164,18 +165,25 @@ def step_one(args, lab, tmp):
                 time.sleep(0.05)
             t0 = time.monotonic()
             receiving = subprocess.Popen(['socat', '-u', f'TCP:127.0.0.1:{port}', f'CREATE:{dst}'])
-            _, status, usage = os.wait4(receiving.pid, 0)  # its CPU time, as for `get` below
-            receiving.returncode = os.waitstatus_to_exitcode(status)
+            while True:  # wait4 for its CPU time (as for `get` below), polled for the timeout
+                pid, status, usage = os.wait4(receiving.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.monotonic() - t0 > args.timeout:
+                    raise RuntimeError('socat did not finish')
+                time.sleep(0.001)
             secs = time.monotonic() - t0
+            receiving.returncode = os.waitstatus_to_exitcode(status)
             if receiving.returncode != 0:
                 raise RuntimeError(f'socat exited with {receiving.returncode}')
             subprocess.run(['sync', dst], check=True, timeout=args.timeout)  # what `get` does before it says saved
             fsync_secs = time.monotonic() - t0 - secs
             listener.wait(timeout=30)
         finally:
-            if listener.poll() is None:
-                listener.kill()
-                listener.wait()
+            for p in (listener, receiving):
+                if p is not None and p.returncode is None and p.poll() is None:
+                    p.kill()
+                    p.wait()
         emit(step='one', method='socat', run=run, seconds=secs, fsync_seconds=fsync_secs,
              cpu_receiver=[round(usage.ru_utime, 2), round(usage.ru_stime, 2)], same=same(src, dst))
         os.unlink(dst)

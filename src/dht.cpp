@@ -104,7 +104,7 @@ void Dht::start(const DhtOptions& options) {
         node.max_req_per_sec = -1;
         node.max_peer_req_per_sec = -1;
     }
-    // One socket on --host (its family only), or OpenDHT's default: both families, any address.
+    // The node's own address only, as its TCP listener (DhtOptions::host).
     sa_family_t family = AF_INET;
     if (!options.host.empty()) {
         sockaddr_in v4{};
@@ -114,24 +114,31 @@ void Dht::start(const DhtOptions& options) {
             v4.sin_port = htons(options.port);
             config.bind4 = dht::SockAddr(reinterpret_cast<const sockaddr*>(&v4), sizeof v4);
         } else if (::inet_pton(AF_INET6, options.host.c_str(), &v6.sin6_addr) == 1) {
-            v6.sin6_family = family = AF_INET6;
+            family = AF_INET6;
+            v6.sin6_family = AF_INET6;
             v6.sin6_port = htons(options.port);
             config.bind6 = dht::SockAddr(reinterpret_cast<const sockaddr*>(&v6), sizeof v6);
         } else {
             throw std::runtime_error("'" + options.host + "' is not a numeric address");
         }
     }
-    {
+    const std::string taken = "UDP port " + std::to_string(options.port) +
+                              (options.host.empty() ? "" : " on " + options.host) + " could not be bound (in use?)";
+    try {
         SignalBlock block;  // OpenDHT's threads start in run() and inherit it: signals stay with main
         if (options.host.empty()) impl_->runner.run(options.port, config);
         else impl_->runner.run(config, {});
+    } catch (const std::exception& e) {
+        // Its only socket failed (one address given): OpenDHT throws after marking itself running.
+        impl_->runner.join();
+        throw std::runtime_error(taken + " (" + e.what() + ")");
     }
-    // OpenDHT does not fail when it cannot bind: it runs on without that socket. Say so instead.
+    // With both families OpenDHT does not fail when one cannot bind: it runs on without that
+    // socket. Say so instead.
     const std::uint16_t bound = impl_->runner.getBoundPort(family);
     if (bound == 0) {
         impl_->runner.join();
-        throw std::runtime_error("UDP port " + std::to_string(options.port) +
-                                 (options.host.empty() ? "" : " on " + options.host) + " could not be bound (in use?)");
+        throw std::runtime_error(taken);
     }
     // Copies we store of anyone's announcements expire after `expiry` without a refresh, and
     // our own are refreshed before that; withdrawn ones vanish within it (docs/protocol.md).

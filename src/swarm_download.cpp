@@ -368,7 +368,7 @@ std::string SwarmDownload::fetch(Worker& w, Socket& socket) {
         if (buffer.size() < m.chunk_length(i)) buffer.resize(m.chunk_length(i));
         const ChunkAnswer answer = read_chunk(socket, m, i, buffer.data(), limits_);
         // Hashed here, while the bytes are still in this core's cache, and on as many cores as
-        // there are sources; an endgame duplicate that lost the race is not hashed at all.
+        // there are sources; an endgame duplicate whose chunk was already written is not.
         bool hashed = false, good = false;
         if (answer.kind == ChunkAnswer::Kind::received) {
             {
@@ -418,9 +418,12 @@ void SwarmDownload::verify() {
         Worker& w = *job.worker;
         const std::uint32_t length = m.chunk_length(job.index);
         const char* data = buffers_[job.buffer].data();
-        // Not needed any more (an endgame duplicate): not even hashed. Wanted but not hashed
-        // cannot happen (a chunk once had is never wanted again); hashing it then is the safe way.
-        const bool good = !wanted || (job.hashed ? job.good : chunk_matches(m, job.index, data));
+        // A copy that failed its hash is a strike even if another copy was written meanwhile: a
+        // corrupting source that loses races is still caught. One not hashed (its chunk was
+        // already written when it arrived) is not needed. Wanted but not hashed cannot happen
+        // (a chunk once had is never wanted again); hashing it then is the safe way. After a
+        // write error nothing is wanted: queued chunks are dropped, never written unverified.
+        const bool good = job.hashed ? job.good : (!wanted || chunk_matches(m, job.index, data));
         std::string write_error;
         if (wanted && good) {
             // This is the only thread that writes the .part, so "wanted" still holds.

@@ -111,6 +111,7 @@ run_pass() {
         echo "  [$label] build failed"
         total_failed=$((total_failed + 1)); return
     fi
+    last_staged=$label
     local t1=$SECONDS targets=(test) src mod
     start_prebuild
     # The fuzz run waits for a build to finish (both would compete for the cores), then runs
@@ -177,7 +178,7 @@ fuzz_job() {
     rm -rf "$corpus"
     return $rc
 }
-fuzz_pid="" fuzz_wanted=""
+fuzz_pid="" fuzz_wanted="" last_staged=""
 
 for pass in $passes; do
     # The next pass that builds the node, if any: its library is built beside this pass's tests.
@@ -199,11 +200,6 @@ for pass in $passes; do
 done
 
 [ -z "$prebuild_pid" ] || wait "$prebuild_pid"
-# Each pass staged its own p2p-node; a sanitized one would stay there (b2 takes it for newer
-# than the release build) and ./run_nodes.sh or a benchmark would run it. Put the release one
-# back (built by the release pass; built now if that pass was not run).
-rm -f stage/p2p-node
-b2 -j"$jobs" -d0 >build-restage.log 2>&1 || echo "  stage/p2p-node not rebuilt (build-restage.log)"
 if [ -n "$fuzz_wanted" ]; then  # no pass came after it
     fuzz_job >fuzz.report 2>&1 & fuzz_pid=$!
 fi
@@ -211,6 +207,11 @@ if [ -n "$fuzz_pid" ]; then
     if wait "$fuzz_pid"; then total_passed=$((total_passed + 1)); else total_failed=$((total_failed + 1)); fi
     cat fuzz.report
 fi
+
+# Each pass stages its own p2p-node. A sanitized one left there would look newer than the
+# release build to b2, and ./run_nodes.sh or a benchmark would run it: remove it, so their
+# b2 stages the release one.
+[ "$last_staged" = release ] || rm -f stage/p2p-node
 
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]

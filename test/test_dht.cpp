@@ -12,6 +12,8 @@
 #include "p2p/dht.hpp"
 #include "support.hpp"
 
+#include <boost/filesystem/operations.hpp>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@
 #include <memory>
 #include <stdexcept>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -63,8 +66,16 @@ bool python_opendht_available() {
     return probe.wait_exit(10s) == 0;
 }
 
-/// The local addresses (as /proc/net/udp{,6} writes them, hex) of UDP sockets on `port`.
-std::vector<std::string> udp_sockets_on(const char* table, std::uint16_t port) {
+/// The local addresses (as /proc/net/udp{,6} writes them, hex) of process `pid`'s UDP sockets
+/// on `port`: its own only (matched by inode), so another test's socket never counts.
+std::vector<std::string> udp_sockets_on(const char* table, std::uint16_t port, int pid = ::getpid()) {
+    std::set<std::string> inodes;
+    const std::string fds = "/proc/" + std::to_string(pid) + "/fd";
+    boost::system::error_code ec;
+    for (boost::filesystem::directory_iterator it(fds, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string target = boost::filesystem::read_symlink(it->path(), ec).string();
+        if (!ec && target.rfind("socket:[", 0) == 0) inodes.insert(target.substr(8, target.size() - 9));
+    }
     char suffix[8];
     std::snprintf(suffix, sizeof suffix, ":%04X", port);
     std::vector<std::string> out;
@@ -73,9 +84,9 @@ std::vector<std::string> udp_sockets_on(const char* table, std::uint16_t port) {
     std::getline(in, line);  // the heading
     while (std::getline(in, line)) {
         std::istringstream words(line);
-        std::string slot, local;
-        words >> slot >> local;
-        if (local.size() > 5 && local.compare(local.size() - 5, 5, suffix) == 0)
+        std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+        words >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode;
+        if (local.size() > 5 && local.compare(local.size() - 5, 5, suffix) == 0 && inodes.count(inode))
             out.push_back(local.substr(0, local.size() - 5));
     }
     return out;
@@ -204,7 +215,22 @@ BOOST_AUTO_TEST_CASE(a_taken_udp_port_is_an_error) {
     BOOST_CHECK_THROW(dht.start(options), std::runtime_error);
     BOOST_TEST(!dht.running());
     dht.stop();  // nothing to stop: returns at once
+    // On one address (the node's --host) OpenDHT throws instead: the same error, and the same
+    // object can start again once the port is free.
+    options.host = "127.0.0.1";
+    try {
+        dht.start(options);
+        BOOST_ERROR("started on a taken port");
+    } catch (const std::runtime_error& e) {
+        BOOST_TEST(std::string(e.what()).find("UDP port " + std::to_string(options.port) + " on 127.0.0.1 could not be bound") == 0u,
+                   e.what());
+    }
+    BOOST_TEST(!dht.running());
     ::close(fd);
+    dht.start(options);
+    BOOST_TEST(dht.running());
+    BOOST_TEST(dht.port() == options.port);
+    dht.stop();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -220,8 +246,8 @@ BOOST_AUTO_TEST_CASE(overlay_peers_bootstrap_each_others_dht, *utf::timeout(120)
     const auto a_udp = dht_port(a);
     BOOST_REQUIRE(a_udp != 0);
     // On the node's --host (127.0.0.1 here), not on every address.
-    BOOST_TEST(udp_sockets_on("/proc/net/udp", a_udp) == std::vector<std::string>{"0100007F"});
-    BOOST_TEST(udp_sockets_on("/proc/net/udp6", a_udp).empty());
+    BOOST_TEST(udp_sockets_on("/proc/net/udp", a_udp, a.child->pid()) == std::vector<std::string>{"0100007F"});
+    BOOST_TEST(udp_sockets_on("/proc/net/udp6", a_udp, a.child->pid()).empty());
     OverlayNode b({"--dht", "0", "--bootstrap", a.id()});
     const auto b_udp = dht_port(b);
     BOOST_REQUIRE(b_udp != 0);
