@@ -1,11 +1,11 @@
 #include "p2p/dht.hpp"
 
+#include "p2p/socket.hpp"
 #include "p2p/worker_thread.hpp"
 
 #include <opendht/dhtrunner.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
@@ -107,20 +107,12 @@ void Dht::start(const DhtOptions& options) {
     // The node's own address only, as its TCP listener (DhtOptions::host).
     sa_family_t family = AF_INET;
     if (!options.host.empty()) {
-        sockaddr_in v4{};
-        sockaddr_in6 v6{};
-        if (::inet_pton(AF_INET, options.host.c_str(), &v4.sin_addr) == 1) {
-            v4.sin_family = AF_INET;
-            v4.sin_port = htons(options.port);
-            config.bind4 = dht::SockAddr(reinterpret_cast<const sockaddr*>(&v4), sizeof v4);
-        } else if (::inet_pton(AF_INET6, options.host.c_str(), &v6.sin6_addr) == 1) {
-            family = AF_INET6;
-            v6.sin6_family = AF_INET6;
-            v6.sin6_port = htons(options.port);
-            config.bind6 = dht::SockAddr(reinterpret_cast<const sockaddr*>(&v6), sizeof v6);
-        } else {
+        sockaddr_storage addr;
+        unsigned len = 0;
+        if (!make_address(options.host, options.port, addr, len))
             throw std::runtime_error("'" + options.host + "' is not a numeric address");
-        }
+        family = addr.ss_family;
+        (family == AF_INET ? config.bind4 : config.bind6) = dht::SockAddr(addr, len);
     }
     const std::string taken = "UDP port " + std::to_string(options.port) +
                               (options.host.empty() ? "" : " on " + options.host) + " could not be bound (in use?)";

@@ -81,16 +81,21 @@ std::optional<PeerId> parse_dht_value(const std::string& text) {
     return parse_peer_id(first, "", why);  // a full host:port names its host itself
 }
 
-void DhtAnnouncer::discover_peers() {
-    auto values = dht_.lookup(Dht::peers_key(), discover_timeout, stop_.flag());
-    std::shuffle(values.begin(), values.end(), std::mt19937(std::random_device{}()));
-    std::size_t taken = 0;
+std::vector<PeerId> dht_peers(const std::vector<std::string>& values, const PeerId& self, std::size_t max) {
+    std::vector<PeerId> out;
     for (const auto& text : values) {
         auto peer = parse_dht_value(text);
-        if (!peer || *peer == self_) continue;
-        on_peer_(*peer);
-        if (++taken == max_peers_per_read) break;
+        if (peer && *peer != self && std::find(out.begin(), out.end(), *peer) == out.end()) out.push_back(*peer);
     }
+    std::shuffle(out.begin(), out.end(), std::mt19937(std::random_device{}()));
+    if (out.size() > max) out.resize(max);
+    return out;
+}
+
+void DhtAnnouncer::discover_peers() {
+    for (const auto& peer : dht_peers(dht_.lookup(Dht::peers_key(), discover_timeout, stop_.flag()), self_,
+                                      max_peers_per_read))
+        on_peer_(peer);
 }
 
 }  // namespace p2p

@@ -11,7 +11,6 @@
 #include <boost/thread/thread.hpp>
 
 #include <algorithm>
-#include <random>
 #include <cstdio>
 
 namespace p2p {
@@ -126,17 +125,8 @@ std::string Node::start_dht() {
 
 std::vector<PeerId> Node::dht_candidates(const std::string& name, std::chrono::milliseconds timeout,
                                          Dht::LookupStats* stats) {
-    std::vector<PeerId> out;
-    if (!dht_) return out;
-    for (const auto& text : dht_->lookup(Dht::file_key(name), timeout, exit_, stats)) {
-        auto peer = parse_dht_value(text);
-        if (peer && *peer != id() && std::find(out.begin(), out.end(), *peer) == out.end()) out.push_back(*peer);
-    }
-    // Each one is asked before it is shown: a random few, so values written by anyone cannot
-    // hold the console for long, nor always name the same few.
-    std::shuffle(out.begin(), out.end(), std::mt19937(std::random_device{}()));
-    if (out.size() > max_dht_candidates) out.resize(max_dht_candidates);
-    return out;
+    if (!dht_) return {};
+    return dht_peers(dht_->lookup(Dht::file_key(name), timeout, exit_, stats), id(), max_dht_candidates);
 }
 
 bool Node::holds(const PeerId& peer, const std::string& name) {

@@ -18,27 +18,6 @@ namespace {
 
 std::error_code last_error() { return {errno, std::generic_category()}; }
 
-// A numeric IPv4 or IPv6 address (no brackets); `len` is the size of the family's sockaddr.
-bool make_address(const std::string& host, std::uint16_t port, sockaddr_storage& addr,
-                  socklen_t& len) {
-    addr = {};
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
-    if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        len = sizeof(sockaddr_in);
-        return true;
-    }
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
-    if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        len = sizeof(sockaddr_in6);
-        return true;
-    }
-    return false;
-}
-
 std::uint16_t port_of(const sockaddr_storage& addr) {
     return ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6&>(addr).sin6_port
                                             : reinterpret_cast<const sockaddr_in&>(addr).sin_port);
@@ -65,6 +44,25 @@ void set_timeout(int fd, int option, std::chrono::milliseconds timeout) {
 }
 
 }  // namespace
+
+bool make_address(const std::string& host, std::uint16_t port, sockaddr_storage& addr, unsigned& len) {
+    addr = {};
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+    if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        len = sizeof(sockaddr_in);
+        return true;
+    }
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        len = sizeof(sockaddr_in6);
+        return true;
+    }
+    return false;
+}
 
 Socket& Socket::operator=(Socket&& other) noexcept {
     if (this != &other) {

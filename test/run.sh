@@ -2,10 +2,9 @@
 # The test command: installs what is missing, builds, and runs every Boost.Test suite through
 # b2 in three builds - release, AddressSanitizer+UndefinedBehaviorSanitizer, ThreadSanitizer -
 # and a short libFuzzer run of the protocol parser (beside the next pass's tests, reported at
-# the end); the release pass ends with the multi-host
-# test (test/netns_test.sh: nodes in network namespaces, as root). To fit CI's 15 minutes the
-# sanitizer builds leave some modules out (single_threaded, fuzzed, script_only below: each
-# says why). The last line is
+# the end); the release pass ends with the multi-host test (test/netns_test.sh: nodes in
+# network namespaces, as root). To fit CI's 15 minutes the sanitizer builds leave some modules
+# out (single_threaded, fuzzed, script_only below: each says why). The last line is
 # "N passed, M failed" (test cases summed over all modules and builds; the fuzz run and the
 # multi-host test count as one case each, and a skipped multi-host test counts nothing).
 #

@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace p2p {
 
@@ -23,6 +24,10 @@ namespace p2p {
 /// (`[v6]:port`); more fields may follow (docs/protocol.md). A bare port, or anything else, is
 /// no node: values are hints anyone may write.
 std::optional<PeerId> parse_dht_value(const std::string& text);
+/// At most `max` distinct nodes other than `self` that `values` name, chosen at random: each is
+/// then contacted, and values written by anyone must neither hold the caller for long nor always
+/// name the same few.
+std::vector<PeerId> dht_peers(const std::vector<std::string>& values, const PeerId& self, std::size_t max);
 
 class DhtAnnouncer {
 public:

@@ -28,6 +28,10 @@ struct TraceTag {
     std::string peer;
 };
 
+/// Fills `addr` with a numeric IPv4 or IPv6 address (no brackets) and `port`; `len` is the size
+/// of that family's sockaddr. False if `host` is neither.
+bool make_address(const std::string& host, std::uint16_t port, sockaddr_storage& addr, unsigned& len);
+
 /// Result of a bounded wait on a descriptor.
 enum class Wait { ready, timeout, error };
 
