@@ -21,6 +21,7 @@ exit, also on SIGTERM (peer_transfer's Peer.stop, then kill).
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -164,16 +165,14 @@ def step_one(args, lab, tmp):
                     raise RuntimeError('socat did not listen')
                 time.sleep(0.05)
             t0 = time.monotonic()
+            # Its CPU time (as for `get` below): what the reaped children used while it ran, and
+            # it is the only child reaped meanwhile.
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             receiving = subprocess.Popen(['socat', '-u', f'TCP:127.0.0.1:{port}', f'CREATE:{dst}'])
-            while True:  # wait4 for its CPU time (as for `get` below), polled for the timeout
-                pid, status, usage = os.wait4(receiving.pid, os.WNOHANG)
-                if pid:
-                    break
-                if time.monotonic() - t0 > args.timeout:
-                    raise RuntimeError('socat did not finish')
-                time.sleep(0.001)
+            receiving.wait(timeout=args.timeout)
             secs = time.monotonic() - t0
-            receiving.returncode = os.waitstatus_to_exitcode(status)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = [round(after.ru_utime - before.ru_utime, 2), round(after.ru_stime - before.ru_stime, 2)]
             if receiving.returncode != 0:
                 raise RuntimeError(f'socat exited with {receiving.returncode}')
             subprocess.run(['sync', dst], check=True, timeout=args.timeout)  # what `get` does before it says saved
@@ -181,11 +180,11 @@ def step_one(args, lab, tmp):
             listener.wait(timeout=30)
         finally:
             for p in (listener, receiving):
-                if p is not None and p.returncode is None and p.poll() is None:
+                if p is not None and p.poll() is None:
                     p.kill()
                     p.wait()
         emit(step='one', method='socat', run=run, seconds=secs, fsync_seconds=fsync_secs,
-             cpu_receiver=[round(usage.ru_utime, 2), round(usage.ru_stime, 2)], same=same(src, dst))
+             cpu_receiver=cpu, same=same(src, dst))
         os.unlink(dst)
 
         # get, the sender's manifest ready
