@@ -3,12 +3,12 @@
 // request and as an overlay line (HELLO, the handshake's, included), and also runs the
 // requesting side's answer parsers over the raw bytes, the swarm's messages and answers, and
 // the manifest parser (a manifest comes from a peer as it is).
-#include "p2p/chunk_bitmap.hpp"
-#include "p2p/line_reader.hpp"
-#include "p2p/manifest.hpp"
-#include "p2p/overlay_protocol.hpp"
-#include "p2p/protocol.hpp"
-#include "p2p/swarm_protocol.hpp"
+#include "p2p/swarm/chunk_bitmap.hpp"
+#include "p2p/lab/line_reader.hpp"
+#include "p2p/swarm/manifest.hpp"
+#include "p2p/overlay/overlay_protocol.hpp"
+#include "p2p/lab/protocol.hpp"
+#include "p2p/swarm/swarm_protocol.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,9 +1,9 @@
 // p2p-node: options, the node, the console. Everything else lives in p2p_core.
-#include "p2p/console.hpp"
-#include "p2p/node.hpp"
-#include "p2p/output.hpp"
-#include "p2p/peer_id.hpp"
-#include "p2p/rate_limit.hpp"
+#include "p2p/console/console.hpp"
+#include "p2p/node/node.hpp"
+#include "p2p/util/output.hpp"
+#include "p2p/net/peer_id.hpp"
+#include "p2p/net/rate_limit.hpp"
 
 #include <boost/filesystem/operations.hpp>
 #include <boost/program_options.hpp>

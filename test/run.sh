@@ -45,7 +45,7 @@ script_only="test_run_nodes"
 # Sums the Boost.Test reports of every module of the last b2 run.
 count_results() {
     local label=$1 src mod out p f
-    for src in test/test_*.cpp; do
+    for src in test/*/test_*.cpp; do
         mod=$(basename "$src" .cpp)
         is_skipped "$mod" && continue
         out=$(find test/bin -name "$mod.output" 2>/dev/null | head -1)
@@ -122,7 +122,7 @@ run_pass() {
     fi
     if [ -n "$skip_modules" ]; then
         targets=()
-        for src in test/test_*.cpp; do
+        for src in test/*/test_*.cpp; do
             mod=$(basename "$src" .cpp)
             is_skipped "$mod" || targets+=("test//$mod")
         done
