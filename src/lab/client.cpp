@@ -1,7 +1,7 @@
 #include "p2p/lab/client.hpp"
 
 #include "p2p/lab/protocol.hpp"
-#include "p2p/net/trace.hpp"
+#include "p2p/lab/trace.hpp"
 
 #include <boost/filesystem/operations.hpp>
 

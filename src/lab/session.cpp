@@ -5,7 +5,7 @@
 #include "p2p/lab/protocol.hpp"
 #include "p2p/swarm/swarm_protocol.hpp"
 #include "p2p/swarm/swarm_server.hpp"
-#include "p2p/net/trace.hpp"
+#include "p2p/lab/trace.hpp"
 #include "p2p/lab/transfer.hpp"
 
 #include <exception>

@@ -3,7 +3,7 @@
 #include "p2p/overlay/handshake.hpp"
 #include "p2p/lab/protocol.hpp"
 #include "p2p/swarm/swarm_sources.hpp"
-#include "p2p/net/trace.hpp"
+#include "p2p/lab/trace.hpp"
 #include "p2p/util/worker_thread.hpp"
 
 #include <boost/filesystem/operations.hpp>

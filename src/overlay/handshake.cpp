@@ -1,7 +1,7 @@
 #include "p2p/overlay/handshake.hpp"
 
 #include "p2p/lab/client.hpp"
-#include "p2p/net/trace.hpp"
+#include "p2p/lab/trace.hpp"
 
 namespace p2p {
 namespace ov = overlay;

@@ -3,7 +3,7 @@
 #include "p2p/lab/protocol.hpp"
 #include "p2p/util/sha256.hpp"
 #include "p2p/swarm/swarm_protocol.hpp"
-#include "p2p/net/trace.hpp"
+#include "p2p/lab/trace.hpp"
 
 #include <algorithm>
 

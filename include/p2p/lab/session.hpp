@@ -12,7 +12,7 @@
 #include "p2p/net/rate_limit.hpp"
 #include "p2p/trust/reputation.hpp"
 #include "p2p/net/socket.hpp"
-#include "p2p/net/trace.hpp"
+#include "p2p/lab/trace.hpp"
 
 #include <atomic>
 #include <chrono>

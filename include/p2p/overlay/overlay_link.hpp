@@ -11,7 +11,7 @@
 #include "p2p/trust/pins.hpp"
 #include "p2p/trust/reputation.hpp"
 #include "p2p/net/socket.hpp"
-#include "p2p/net/trace.hpp"
+#include "p2p/lab/trace.hpp"
 
 #include <boost/thread/condition_variable.hpp>
 #include <boost/thread/mutex.hpp>

@@ -5,7 +5,7 @@
 
 #include "p2p/overlay/handshake.hpp"
 #include "p2p/lab/protocol.hpp"
-#include "p2p/net/trace.hpp"
+#include "p2p/lab/trace.hpp"
 
 #include <sstream>
 

@@ -1,4 +1,4 @@
-#include "p2p/net/trace.hpp"
+#include "p2p/lab/trace.hpp"
 
 #include "p2p/overlay/overlay_protocol.hpp"
 #include "p2p/lab/protocol.hpp"
