@@ -6,7 +6,8 @@
 # network namespaces, as root). To fit CI's 15 minutes the sanitizer builds leave some modules
 # out (single_threaded, fuzzed, script_only below: each says why). The last line is
 # "N passed, M failed" (test cases summed over all modules and builds; the fuzz run and the
-# multi-host test count as one case each, and a skipped multi-host test counts nothing).
+# multi-host test count as one case each, and a skipped multi-host test counts nothing; the
+# layering checks, three cases, run first).
 #
 # Usage: test/run.sh                 everything (CI)
 #        P2P_TEST_PASSES="release" test/run.sh     a subset of: release asan tsan fuzz
@@ -178,6 +179,37 @@ fuzz_job() {
     return $rc
 }
 fuzz_pid="" fuzz_wanted="" last_staged=""
+
+# The folders' layering (tools/layers.py): the lab's folder includes no extension's, and no
+# file includes upward; then the checker itself, on a small tree with one of each fault. Three
+# cases, before any build.
+run_layers() {
+    echo "== layers: tools/layers.py"
+    local check out fake rc
+    for check in --lab ""; do
+        if out=$(python3 tools/layers.py $check 2>&1); then
+            echo "  [layers] $(echo "$out" | tail -1)"; total_passed=$((total_passed + 1))
+        else
+            echo "  [layers] failed:"; echo "$out" | sed 's/^/    /'; total_failed=$((total_failed + 1))
+        fi
+    done
+    fake=$(mktemp -d)
+    mkdir -p "$fake/src/lab" "$fake/src/net" "$fake/include/p2p/overlay"
+    echo '#include "p2p/overlay/overlay.hpp"' >"$fake/src/lab/session.cpp"
+    echo '#include "p2p/lab/protocol.hpp"' >"$fake/src/net/socket.cpp"
+    python3 tools/layers.py --root "$fake" --lab >"$fake/lab.out" 2>&1; rc=$?
+    python3 tools/layers.py --root "$fake" >"$fake/all.out" 2>&1
+    if [ $rc -eq 1 ] && grep -q 'src/lab/session.cpp: the lab' "$fake/lab.out" &&
+       grep -q 'src/net/socket.cpp: includes p2p/lab/ (upward' "$fake/all.out"; then
+        echo "  [layers] the checker finds a lab include of an extension and an upward include"
+        total_passed=$((total_passed + 1))
+    else
+        echo "  [layers] the checker missed a planted fault:"; cat "$fake/lab.out" "$fake/all.out" | sed 's/^/    /'
+        total_failed=$((total_failed + 1))
+    fi
+    rm -rf "$fake"
+}
+run_layers
 
 for pass in $passes; do
     # The next pass that builds the node, if any: its library is built beside this pass's tests.

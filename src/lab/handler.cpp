@@ -1,13 +1,11 @@
 #include "p2p/lab/handler.hpp"
 
-#include "p2p/util/hex.hpp"
-#include "p2p/swarm/indexer.hpp"
 
 #include <limits>
 
 namespace p2p {
 
-Reply handle_request(const protocol::Request& request, const FileIndex& index, const Indexer* indexer) {
+Reply handle_request(const protocol::Request& request, const FileIndex& index, const FileDigests* digests) {
     namespace pr = protocol;
     const std::string& name = request.filename;
     auto file = index.open(name);
@@ -30,13 +28,12 @@ Reply handle_request(const protocol::Request& request, const FileIndex& index, c
                         std::to_string(file->size()) + " bytes.";
             return reply;
         }
-        const auto manifest = indexer ? indexer->find(*file) : nullptr;
+        const auto digest = digests ? digests->sha256_hex(*file) : std::nullopt;
         const std::string length = "Length in bytes: " + std::to_string(file->size()) +
                                    (request.offset ? ", from offset " + std::to_string(request.offset) : "");
-        if (manifest) {
-            const std::string digest = to_hex(manifest->file_sha256.data(), manifest->file_sha256.size());
-            reply.header = pr::format_ext_found(file->size(), digest);
-            reply.log = "260 " + name + " found. " + length + ", SHA-256 " + digest.substr(0, 16) + "...";
+        if (digest) {
+            reply.header = pr::format_ext_found(file->size(), *digest);
+            reply.log = "260 " + name + " found. " + length + ", SHA-256 " + digest->substr(0, 16) + "...";
         } else {
             reply.header = pr::format_ext_found_digest_after(file->size());
             reply.log = "261 " + name + " found. " + length + ", SHA-256 after the data";

@@ -248,4 +248,50 @@ std::string escape_control(std::string_view text) {
     return out;
 }
 
+namespace {
+
+std::string quoted(std::string_view name) { return "\"" + escape_control(name) + "\""; }
+
+std::string describe_request(const Request& r) {
+    switch (r.verb) {
+    case Verb::search:
+        if (r.filename == extension_probe) return "extension probe: are you one of our nodes?";
+        return "search: is " + quoted(r.filename) + " shared?";
+    case Verb::request: return "request (lab): send " + quoted(r.filename);
+    case Verb::ext_request:
+        return "request (extension): send " + quoted(r.filename) + " from byte " + std::to_string(r.offset);
+    }
+    return "request";
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+}  // namespace
+
+std::optional<std::string> describe(std::string_view bytes) {
+    // An extension answer is complete with its '\n' only; the rest is read without it.
+    const auto ext = parse_ext_answer(bytes);
+    std::string_view message = bytes;
+    while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.remove_suffix(1);
+    if (starts_with(message, "150 ")) return "answer: found";
+    if (starts_with(message, "450 ")) return "answer: not found";
+    if (starts_with(message, "250 ")) return "answer: found, the file follows";
+    if (starts_with(message, "550 ")) return "answer: not found";
+    if (starts_with(message, "421 ")) return "answer: busy, try again later";
+    if (starts_with(message, "4") || starts_with(message, "5")) {
+        if (ext.kind == ExtAnswer::Kind::not_found) return "answer: not found";
+        if (ext.kind == ExtAnswer::Kind::bad_offset)
+            return "answer: offset beyond the end, the file has " + std::to_string(ext.size) + " bytes";
+        return "answer: error";
+    }
+    if (starts_with(message, "260 ")) {
+        if (ext.kind == ExtAnswer::Kind::found)
+            return "answer: the file follows, " + std::to_string(ext.size) + " bytes in all, SHA-256 " +
+                   ext.sha256.substr(0, 16) + "...";
+    }
+    const auto parsed = parse_request(message);
+    if (parsed.request) return describe_request(*parsed.request);
+    return std::nullopt;
+}
+
 }  // namespace p2p::protocol

@@ -1,5 +1,7 @@
 #include "p2p/node/node.hpp"
 
+#include "p2p/node/session_capabilities.hpp"
+#include "p2p/node/wire_description.hpp"
 #include "p2p/overlay/handshake.hpp"
 #include "p2p/lab/protocol.hpp"
 #include "p2p/swarm/swarm_sources.hpp"
@@ -20,7 +22,7 @@ Node::Node(NodeConfig config, Output& output)
       index_(std::make_unique<FileIndex>(config_.shared_dir)),
       sessions_(config_.max_sessions),
       known_(config_.known_peers_cap, config_.known_peer_max_age),
-      trace_(config_.trace ? std::make_unique<Trace>(output_) : nullptr),
+      trace_(config_.trace ? std::make_unique<Trace>(output_, describe) : nullptr),
       pins_(config_.state_dir.empty() ? boost::filesystem::path() : config_.state_dir / "pins"),
       reputation_(config_.state_dir.empty() ? boost::filesystem::path() : config_.state_dir / "reputation",
                   config_.ban_time) {
@@ -153,18 +155,19 @@ std::vector<KnownPeers::Entry> Node::known_peers() {
 
 void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     auto shared = std::make_shared<Socket>(std::move(socket));
-    SessionExtensions ext;
-    ext.overlay = overlay_.get();
-    ext.trace = trace_.get();
-    ext.tls = tls_.get();
-    ext.pins = &pins_;
-    ext.secret = config_.secret.get();
-    ext.reputation = &reputation_;
-    ext.indexer = indexer_.get();
-    if (config_.secret) ext.slots = &handshake_slots_;
-    ext.upload = &upload_limit_;
-    ext.dht = dht_.get();
-    auto session = std::make_shared<Session>(shared, peer_port, *index_, output_, config_.session, exit_, ext);
+    SessionCapabilities on;
+    on.index = index_.get();
+    on.trace = trace_.get();
+    on.upload = &upload_limit_;
+    on.overlay = overlay_.get();
+    on.tls = tls_.get();
+    on.pins = &pins_;
+    on.secret = config_.secret.get();
+    on.reputation = &reputation_;
+    if (config_.secret) on.slots = &handshake_slots_;
+    on.indexer = indexer_.get();
+    on.dht = dht_.get();
+    auto session = std::make_shared<Session>(shared, peer_port, *index_, output_, config_.session, exit_, session_extensions(on));
     const auto admit = sessions_.start(shared, [session] { session->run(); });
     if (admit == SessionRegistry::Admit::started) {
         // Only an admitted connection takes a slot, evicting the oldest unproven one if need be.

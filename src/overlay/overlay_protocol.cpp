@@ -1,6 +1,7 @@
 #include "p2p/overlay/overlay_protocol.hpp"
 
 #include "p2p/lab/file_index.hpp"
+#include "p2p/lab/protocol.hpp"
 #include "p2p/util/hex.hpp"
 
 #include <openssl/rand.h>
@@ -167,6 +168,41 @@ std::string new_qid() {
     unsigned char bytes[qid_size / 2];
     if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes for a query id");
     return to_hex(bytes, sizeof bytes);
+}
+
+namespace {
+
+std::string quoted(std::string_view name) { return "\"" + protocol::escape_control(name) + "\""; }
+
+std::string short_qid(const std::string& qid) { return qid.substr(0, 8); }
+
+std::string describe_overlay(const Message& m) {
+    switch (m.kind) {
+    case Message::Kind::hello:
+        return "hello: node " + m.hello.id.to_string() + ", capabilities " + m.hello.capabilities;
+    case Message::Kind::peers: {
+        std::size_t neighbours = 0;
+        for (const auto& e : m.peers.entries) neighbours += e.neighbour ? 1 : 0;
+        return "gossip: " + std::to_string(m.peers.entries.size()) + " known peers, " +
+               std::to_string(neighbours) + " of them the sender's neighbours";
+    }
+    case Message::Kind::query:
+        return "query " + short_qid(m.query.qid) + ": who has " + quoted(m.query.filename) +
+               "? ttl " + std::to_string(m.query.ttl) + ", hops " + std::to_string(m.query.hops);
+    case Message::Kind::hit:
+        return "hit for query " + short_qid(m.hit.qid) + ": " + quoted(m.hit.filename) + " is on " +
+               m.hit.holder.to_string() + " (" + std::to_string(m.hit.hops) + " hops)";
+    case Message::Kind::invalid: return "invalid overlay message";
+    case Message::Kind::none: break;
+    }
+    return "unknown message";
+}
+
+}  // namespace
+
+std::optional<std::string> describe(std::string_view line) {
+    if (!is_overlay_message(line)) return std::nullopt;
+    return describe_overlay(parse(line));
 }
 
 }  // namespace p2p::overlay

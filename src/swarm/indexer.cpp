@@ -1,6 +1,7 @@
 #include "p2p/swarm/indexer.hpp"
 
 #include "p2p/util/atomic_file.hpp"
+#include "p2p/util/hex.hpp"
 #include "p2p/util/worker_thread.hpp"
 
 #include <boost/filesystem/operations.hpp>
@@ -72,6 +73,12 @@ std::shared_ptr<const Manifest> Indexer::find(const OpenFile& file) const {
     boost::lock_guard<boost::mutex> lock(mutex_);
     const auto it = manifests_.find(*version);
     return it == manifests_.end() ? nullptr : it->second;
+}
+
+std::optional<std::string> Indexer::sha256_hex(const OpenFile& file) const {
+    const auto manifest = find(file);
+    if (!manifest) return std::nullopt;
+    return to_hex(manifest->file_sha256.data(), manifest->file_sha256.size());
 }
 
 Indexer::Status Indexer::status() const {

@@ -6,9 +6,6 @@
 namespace p2p::swarm {
 namespace {
 
-constexpr std::string_view manifest_verb = "XMAN";
-constexpr std::string_view chunk_verb = "XGET";
-
 bool starts_with_word(std::string_view line, std::string_view verb) {
     return line.size() > verb.size() && line.compare(0, verb.size(), verb) == 0 &&
            (line[verb.size()] == ' ' || line[verb.size()] == '\t');

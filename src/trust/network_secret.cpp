@@ -93,4 +93,9 @@ bool NetworkSecret::check(const TlsLayer& tls, Role role, std::string_view line)
            CRYPTO_memcmp(got->data(), want->data(), want->size()) == 0;
 }
 
+std::optional<std::string> NetworkSecret::describe(std::string_view line) {
+    if (line.substr(0, 6) != "PROOF ") return std::nullopt;
+    return "proof of the network secret, bound to this TLS session";
+}
+
 }  // namespace p2p

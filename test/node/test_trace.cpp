@@ -6,6 +6,7 @@
 #include "p2p/overlay/handshake.hpp"
 #include "p2p/lab/protocol.hpp"
 #include "p2p/lab/trace.hpp"
+#include "p2p/node/wire_description.hpp"
 
 #include <sstream>
 
@@ -55,7 +56,7 @@ BOOST_AUTO_TEST_CASE(trace_lines_name_direction_and_peer) {
     std::ostringstream out;
     {
         p2p::Output output(out, false, false);
-        p2p::Trace trace(output);
+        p2p::Trace trace(output, p2p::describe);
         trace.message(p2p::Trace::Dir::sent, "127.0.0.1:5003", "SRCH x\n");
         trace.note(p2p::Trace::Dir::received, "127.0.0.1:5003", "file data: 5 bytes");
         output.stop(std::chrono::seconds(5));

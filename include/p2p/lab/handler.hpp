@@ -10,7 +10,14 @@
 
 namespace p2p {
 
-class Indexer;
+/// Files whose whole SHA-256 is already known (the swarm's indexer keeps them for its
+/// manifests), so XREQ can name it before the bytes instead of after.
+class FileDigests {
+public:
+    virtual ~FileDigests() = default;
+    /// The file's SHA-256 in hex, if known for exactly this version of it; never hashes.
+    virtual std::optional<std::string> sha256_hex(const OpenFile& file) const = 0;
+};
 
 /// What to send back for one request.
 struct Reply {
@@ -22,8 +29,8 @@ struct Reply {
 };
 
 /// Decides the answer to one request; never waits for a hash. XREQ takes the whole file's
-/// SHA-256 from the manifest the indexer made (`indexer` may be null), and without one answers
-/// 261: the digest follows the bytes.
-Reply handle_request(const protocol::Request& request, const FileIndex& index, const Indexer* indexer = nullptr);
+/// SHA-256 from `digests` (may be null), and without one answers 261: the digest follows the
+/// bytes.
+Reply handle_request(const protocol::Request& request, const FileIndex& index, const FileDigests* digests = nullptr);
 
 }  // namespace p2p

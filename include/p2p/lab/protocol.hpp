@@ -126,4 +126,8 @@ std::string render_bytes(std::string_view bytes);
 /// cannot write escape sequences to the operator's terminal.
 std::string escape_control(std::string_view text);
 
+/// What a lab message or an extension answer means, for --trace ("search: is \"a\" shared?");
+/// nullopt for anything else. Pure.
+std::optional<std::string> describe(std::string_view bytes);
+
 }  // namespace p2p::protocol

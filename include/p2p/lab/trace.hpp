@@ -6,13 +6,16 @@
 //
 // The tag (which Trace, which peer) rides on the connection's Socket, so the code that writes or
 // reads a message traces it without knowing who asked for tracing; an untagged socket costs a
-// null check. Trace lines are server lines: --quiet silences them too.
+// null check. Trace lines are server lines: --quiet silences them too. What a message means is
+// the protocols' own business: the node hands the Trace one function that asks each of them
+// (node/wire_description.hpp).
 #pragma once
 
 #include "p2p/util/output.hpp"
 #include "p2p/net/socket.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -21,7 +24,9 @@ namespace p2p {
 class Trace {
 public:
     enum class Dir { sent, received };
-    explicit Trace(Output& output) : output_(output) {}
+    /// What a message means ("search: is \"a\" shared?"); pure.
+    using Describe = std::function<std::string(std::string_view message)>;
+    Trace(Output& output, Describe describe) : output_(output), describe_(std::move(describe)) {}
 
     /// One wire message, shown byte for byte and decoded.
     void message(Dir dir, const std::string& peer, std::string_view bytes) const;
@@ -30,11 +35,8 @@ public:
 
 private:
     Output& output_;
+    const Describe describe_;
 };
-
-/// What a message means: a request, an answer, an overlay line; "unknown message" otherwise.
-/// Pure, so the decoding is tested without sockets.
-std::string describe(std::string_view message);
 
 /// Traces through the socket's tag; nothing when it has none.
 void trace(const Socket& socket, Trace::Dir dir, std::string_view bytes);

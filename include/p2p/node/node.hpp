@@ -22,6 +22,7 @@
 #include "p2p/net/rate_limit.hpp"
 #include "p2p/trust/reputation.hpp"
 #include "p2p/lab/session.hpp"
+#include "p2p/overlay/handshake.hpp"
 #include "p2p/lab/session_registry.hpp"
 #include "p2p/swarm/swarm_download.hpp"
 

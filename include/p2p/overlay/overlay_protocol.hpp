@@ -72,4 +72,8 @@ std::optional<Query> next_hop(const Query& q);
 /// A fresh random query id (OpenSSL's RAND_bytes).
 std::string new_qid();
 
+/// What an overlay line means, for --trace ("query 1a2b3c4d: who has ..."); nullopt when it
+/// is not one. Pure.
+std::optional<std::string> describe(std::string_view line);
+
 }  // namespace p2p::overlay

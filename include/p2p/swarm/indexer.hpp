@@ -4,6 +4,7 @@
 #pragma once
 
 #include "p2p/lab/file_index.hpp"
+#include "p2p/lab/handler.hpp"
 #include "p2p/util/file_version.hpp"
 #include "p2p/swarm/manifest.hpp"
 
@@ -18,12 +19,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
 namespace p2p {
 
-class Indexer {
+/// Also the lab session's FileDigests: XREQ names a file's SHA-256 from its manifest.
+class Indexer : public FileDigests {
 public:
     /// How long the thread sleeps between scans when nobody calls wake(): a file copied into the
     /// folder by hand gets its manifest within this (plus its hashing time).
@@ -52,6 +55,8 @@ public:
     /// The manifest of the file version `file` has open, or null if none is ready (not hashed
     /// yet, or the file changed since). Never hashes: cheap, for request paths.
     std::shared_ptr<const Manifest> find(const OpenFile& file) const;
+    /// find()'s whole-file SHA-256 in hex (handler.hpp).
+    std::optional<std::string> sha256_hex(const OpenFile& file) const override;
 
     struct Status {
         std::size_t files = 0;          ///< files seen by the last finished scan

@@ -22,6 +22,10 @@
 
 namespace p2p::swarm {
 
+/// The two requests' verbs.
+constexpr std::string_view manifest_verb = "XMAN";
+constexpr std::string_view chunk_verb = "XGET";
+
 /// Longest answer line we read: "270 " + the manifest's line, or a name echoed back.
 constexpr std::size_t max_answer_line = 512;
 

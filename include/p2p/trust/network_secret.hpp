@@ -36,6 +36,9 @@ public:
     /// Whether `line` is the proof the peer in `role` must send on this session (constant time).
     bool check(const TlsLayer& tls, Role role, std::string_view line) const;
 
+    /// What a PROOF line means, for --trace; nullopt for any other line. Pure.
+    static std::optional<std::string> describe(std::string_view line);
+
 private:
     explicit NetworkSecret(std::string key) : key_(std::move(key)) {}
     std::optional<std::string> proof(const TlsLayer& tls, Role role) const;  ///< raw 32 bytes

@@ -1,0 +1,25 @@
+#include "p2p/node/session_capabilities.hpp"
+
+#include "p2p/overlay/hello_acceptor.hpp"
+#include "p2p/swarm/swarm_session.hpp"
+#include "p2p/trust/secret_gate.hpp"
+
+namespace p2p {
+
+SessionExtensions session_extensions(const SessionCapabilities& on) {
+    SessionExtensions ext;
+    ext.trace = on.trace;
+    ext.upload = on.upload;
+    ext.digests = on.indexer;
+    std::shared_ptr<SecretGate> gate;
+    if (on.secret) {
+        gate = std::make_shared<SecretGate>(*on.secret, on.slots, on.handshake_deadline, is_hello_line);
+        ext.hooks.gate = gate;
+    }
+    if (on.overlay)
+        add_overlay_lines(ext.hooks, HelloParts{on.overlay, on.tls, on.secret, on.pins, on.reputation, on.dht, gate});
+    add_swarm_lines(ext.hooks, *on.index, on.indexer, on.upload);
+    return ext;
+}
+
+}  // namespace p2p

@@ -1,0 +1,124 @@
+#include "p2p/overlay/hello_acceptor.hpp"
+
+#include "p2p/lab/protocol.hpp"
+#include "p2p/overlay/overlay_protocol.hpp"
+
+namespace p2p {
+namespace pr = protocol;
+
+namespace {
+
+class HelloAcceptor {
+public:
+    explicit HelloAcceptor(HelloParts parts) : parts_(std::move(parts)) {}
+
+    bool on_line(SessionIo& io, const std::string& message);
+
+private:
+    /// The handshake is complete: checks the pin, and tells the overlay of the node.
+    bool accept_peer(SessionIo& io);
+
+    HelloParts parts_;
+    /// What its HELLO said, and its overlay state.
+    PeerHello hello_;
+    std::string node_id_;  ///< proved by its certificate, over TLS
+    OverlayConnection link_;
+};
+
+bool HelloAcceptor::on_line(SessionIo& io, const std::string& message) {
+    const auto m = overlay::parse(message);
+    const bool hello = m.kind == overlay::Message::Kind::hello;
+    Overlay& overlay = *parts_.overlay;
+    Socket& socket = io.socket();
+    // A HELLO is the handshake's accepting half (answered with ours below); the rest is the
+    // overlay's.
+    if (hello ? !accept_hello(m.hello, socket.remote_host(), overlay.self(), hello_)
+              : !overlay.on_message(link_, message)) {
+        io.log("Peer " + io.name() + " sent an invalid or unwanted overlay message; connection closed.");
+        return false;
+    }
+    if (!hello) return true;
+    // From now on the peer goes by its listening id.
+    const std::string caps = pr::escape_control(hello_.capabilities);
+    if (hello_.id) {
+        io.log("Peer " + io.name() + " is node " + hello_.id->to_string() + " (" + caps + ").");
+        io.rename(hello_.id->to_string());
+        link_.from = hello_.id;
+    } else {
+        io.log("Peer " + io.name() + " is one of our nodes (" + caps + "), but its HELLO names another host than " +
+               socket.remote_host() + "; its id is not taken.");
+    }
+    const TlsContext* tls = parts_.tls;
+    const NetworkSecret* secret = parts_.secret;
+    if (!io.send(overlay::format_hello(overlay.self(), capabilities(tls, secret, parts_.dht)))) return false;
+    if (secret && !(wants_tls(tls, hello_.capabilities) &&
+                    has_capability(hello_.capabilities, NetworkSecret::capability))) {
+        io.log("Peer " + io.name() + " has no network secret (its HELLO lists no secret/1 over TLS); "
+               "connection closed.");
+        return false;
+    }
+    if (wants_tls(tls, hello_.capabilities)) {
+        // Both listed tls/1: from the next byte on, TLS (the peer is the client). Plain bytes
+        // already behind the HELLO would be taken as if they came inside TLS (the STARTTLS
+        // injection of CVE-2011-0411): an honest peer sends none, so refuse.
+        if (io.has_unread_bytes()) {
+            io.log("Peer " + io.name() + " sent bytes after its HELLO before TLS; connection closed.");
+            return false;
+        }
+        std::string error;
+        if (!socket.start_tls(*tls, TlsLayer::Role::server, tls_handshake_timeout, error, &io.exit_event())) {
+            io.log("TLS with peer " + io.name() + " failed: " + error + "; connection closed.");
+            return false;
+        }
+        node_id_ = socket.tls()->peer_id();
+        io.log("Peer " + io.name() + " has node id " + node_id_ + " (" + socket.tls()->description() + ").");
+    }
+    // With a secret, nothing of an unproven peer is kept: not its pin, not its id.
+    if (secret && parts_.gate) {
+        parts_.gate->await_proof([this](SessionIo& proven) { return accept_peer(proven); });
+        return true;
+    }
+    return accept_peer(io);
+}
+
+bool HelloAcceptor::accept_peer(SessionIo& io) {
+    // The id its HELLO claims must be the node pinned for it, and a node pinned over TLS may
+    // not come back in plain bytes.
+    if (hello_.id && parts_.pins) {
+        // Only checked here: a peer proves it listens at an address only when we dial it, so
+        // only our own connections pin.
+        if (auto refusal = pin_refusal(*parts_.pins, *hello_.id, node_id_, false)) {
+            io.log("Peer " + io.name() + " refused: " + *refusal + "; connection closed.");
+            return false;
+        }
+    }
+    const Reputation* reputation = parts_.reputation;
+    if (reputation && ((!node_id_.empty() && reputation->banned(node_id_)) ||
+                       (hello_.id && parts_.pins && is_banned(*reputation, *parts_.pins, *hello_.id)))) {
+        io.log("Peer " + io.name() + " is banned; connection closed.");
+        return false;
+    }
+    if (hello_.id) {
+        parts_.overlay->on_hello(*hello_.id);
+        offer_dht(parts_.dht, hello_.id->host, hello_.capabilities);
+    }
+    return true;
+}
+
+}  // namespace
+
+bool is_hello_line(const std::string& line) { return line.rfind("HELLO ", 0) == 0; }
+
+void add_overlay_lines(SessionHooks& hooks, HelloParts parts) {
+    auto acceptor = std::make_shared<HelloAcceptor>(std::move(parts));
+    const LineHandler handler = [acceptor](SessionIo& io, const std::string& line) {
+        return acceptor->on_line(io, line);
+    };
+    // The forms overlay_protocol.hpp's is_overlay_message() takes: "PEERS" alone is an empty list.
+    hooks.add("HELLO", handler);
+    hooks.add("PEERS", handler, true);
+    hooks.add("QUERY", handler);
+    hooks.add("HIT", handler);
+}
+
+}  // namespace p2p
