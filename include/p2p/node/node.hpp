@@ -3,6 +3,7 @@
 #pragma once
 
 #include "p2p/lab/client.hpp"
+#include "p2p/node/node_config.hpp"
 #include "p2p/dht/dht.hpp"
 #include "p2p/dht/dht_announcer.hpp"
 #include "p2p/lab/file_index.hpp"
@@ -40,31 +41,6 @@
 #include <vector>
 
 namespace p2p {
-
-struct NodeConfig {
-    std::string host = "127.0.0.1";          ///< numeric IPv4 or IPv6; bound and advertised
-    std::uint16_t port = 0;                  ///< 0: chosen by the OS (tests)
-    boost::filesystem::path shared_dir;      ///< must exist
-    std::uint16_t scan_low = 5000, scan_high = 5009;
-    std::size_t max_sessions = 64;           ///< handler threads at most; more get "busy"
-    SessionLimits session;
-    std::chrono::milliseconds connect_timeout{1000};  ///< the lab's 1 s scan timeout
-    std::chrono::milliseconds stall_timeout{30000};   ///< a silent peer during sf/request
-    std::chrono::milliseconds probe_timeout{3000};    ///< the extension probe after connect
-    /// The node's own files, never served: the known-peer list. Empty: nothing is kept.
-    boost::filesystem::path state_dir;
-    std::size_t known_peers_cap = 1024;                      ///< peers remembered at most
-    std::chrono::seconds known_peer_max_age{7 * 24 * 3600};  ///< unseen this long: forgotten
-    OverlayConfig overlay;                                   ///< neighbours, bootstrap, rates
-    bool trace = false;                                      ///< --trace: every wire message
-    std::shared_ptr<const Identity> identity;                ///< null: a new one at start()
-    std::shared_ptr<const NetworkSecret> secret;             ///< --secret: null, an open network
-    std::chrono::seconds ban_time{600};                      ///< the first ban for bad data
-    /// Bytes per second over all sessions (served files) / all downloads; 0: unlimited.
-    std::uint64_t max_upload_rate = 0, max_download_rate = 0;
-    SwarmOptions swarm;                                      ///< `get`: chunks in flight, strikes
-    std::optional<DhtOptions> dht;                           ///< --dht: empty, no DHT
-};
 
 /// What a scan found, in target order. Ids whose probe never ran or was cut short are not
 /// in `probed`: an id is never reported inactive unless it refused or timed out.
