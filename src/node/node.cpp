@@ -99,38 +99,6 @@ void Node::start(std::error_code& ec) {
     if (!dht_note.empty()) output_.line(dht_note);
 }
 
-std::string Node::start_dht() {
-    dht_ = std::make_unique<Dht>(id().to_string());
-    try {
-        // On loopback every node of a test or demo shares the address OpenDHT limits per.
-        config_.dht->unlimited_rates = config_.host.rfind("127.", 0) == 0 || config_.host == "::1";
-        config_.dht->host = config_.host;  // the DHT listens where the node does, nowhere else
-        dht_->start(*config_.dht);
-        dht_announcer_ = std::make_unique<DhtAnnouncer>(
-            *dht_, *index_, id(), stop_event_,
-            [this](const PeerId& peer) {
-                // KnownPeers has its own mutex; the list is saved by the console's next change or stop().
-                known_.heard_of(peer, true);
-            },
-            // Enough to fill the neighbour slots twice over (or 8): more comes by gossip.
-            [this] { return known_.size() < std::max<std::size_t>(2 * config_.overlay.neighbours, 8); });
-        dht_announcer_->start();
-    } catch (const std::exception& e) {
-        dht_announcer_.reset();
-        dht_->stop();
-        dht_.reset();
-        return std::string("DHT not started: ") + e.what() + "; the node runs without it.";
-    }
-    return "DHT listening on UDP port " + std::to_string(dht_->port()) + " (network " +
-           format_dht_network(config_.dht->network) + ")";
-}
-
-std::vector<PeerId> Node::dht_candidates(const std::string& name, std::chrono::milliseconds timeout,
-                                         Dht::LookupStats* stats) {
-    if (!dht_) return {};
-    return dht_peers(dht_->lookup(Dht::file_key(name), timeout, exit_, stats), id(), max_dht_candidates);
-}
-
 bool Node::holds(const PeerId& peer, const std::string& name) {
     std::string why;
     auto socket = dial(peer, why);
@@ -200,57 +168,6 @@ void Node::stop() {
     peers_.close_all();
     known_.expire();
     save_known_peers();
-}
-
-ScanResult Node::scan() {
-    std::vector<PeerId> targets;
-    for (unsigned p = config_.scan_low; p <= config_.scan_high; ++p)
-        targets.push_back({config_.host, static_cast<std::uint16_t>(p)});
-    return scan(targets);
-}
-
-ScanResult Node::scan(const std::vector<PeerId>& targets) {
-    enum class Probe : char { not_probed, active, inactive };
-    const PeerId me = id();
-    std::vector<PeerId> ids;
-    for (const auto& t : targets)
-        if (t != me) ids.push_back(t);
-    std::vector<Probe> probes(ids.size(), Probe::not_probed);
-    ScanResult result;
-    // One probe thread per id, at most 64 at a time: a range of silent hosts costs one
-    // timeout per batch, not one per id. Each thread writes only its own slot; join()
-    // publishes the results. A probe cut short by the exit event stays not_probed.
-    constexpr std::size_t batch = 64;
-    for (std::size_t first = 0; first < ids.size() && !exit_.load() && result.thread_error.empty();
-         first += batch) {
-        std::vector<boost::thread> threads;
-        threads.reserve(batch);  // push_back cannot throw once a thread is started
-        for (std::size_t i = first; i < std::min(ids.size(), first + batch); ++i) {
-            try {
-                threads.push_back(start_worker("probe", [this, &peer = ids[i], &slot = probes[i]] {
-                    std::error_code ec;
-                    Socket::connect(peer.host, peer.port, config_.connect_timeout, ec, &exit_);
-                    if (ec != std::errc::operation_canceled)
-                        slot = ec ? Probe::inactive : Probe::active;
-                }));
-            } catch (const boost::thread_resource_error& e) {
-                result.thread_error = e.code().message();
-                break;
-            } catch (const std::exception& e) {  // bad_alloc: the threads started must be joined
-                result.thread_error = e.what();
-                break;
-            }
-        }
-        for (auto& t : threads) t.join();
-    }
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        if (probes[i] == Probe::not_probed) ++result.not_scanned;
-        else result.probed.emplace_back(ids[i], probes[i] == Probe::active);
-        if (probes[i] == Probe::active) known_.seen(ids[i]);
-    }
-    save_known_peers();
-    result.interrupted = exit_.load() && result.not_scanned > 0;
-    return result;
 }
 
 Node::ConnectResult Node::open(const PeerId& peer, Socket& out, Handshake& shake, std::string* why) {

@@ -20,29 +20,8 @@
 
 namespace p2p {
 
-struct SwarmDownload::Worker {
-    std::size_t number;
-    PeerId id;
-    std::unique_ptr<Socket> socket;  ///< its connection, handed over by the caller
-    boost::thread thread;
-    // Guarded by mutex_: the verifier counts them.
-    std::uint64_t delivered = 0;     ///< verified bytes that were needed
-    std::size_t strikes = 0;         ///< chunks that failed their digest
-    bool struck_out = false;         ///< strikes reached the limit: the worker ends
-};
-
-/// A received chunk waiting for the verifier.
-struct SwarmDownload::Job {
-    Worker* worker;
-    std::size_t index;
-    std::size_t buffer;  ///< in buffers_
-    bool hashed;         ///< the worker hashed it on arrival (it skips chunks no longer wanted)
-    bool good;           ///< if hashed: it matched the manifest
-};
-
 namespace {
 
-constexpr auto wait_slice = boost::chrono::milliseconds(100);
 constexpr auto bitmap_interval = std::chrono::seconds(1);
 
 bool pwrite_all(int fd, const char* data, std::size_t len, std::uint64_t offset) {
@@ -312,93 +291,6 @@ SwarmDownload::Result SwarmDownload::run(std::vector<Source> sources,
     result.kept_chunks = picker_->have_count();
     result.resumable = !resume_file_.empty();
     return result;
-}
-
-void SwarmDownload::work(Worker& w) {
-    std::string why = fetch(w, *w.socket);
-    w.socket.reset();
-    boost::lock_guard<boost::mutex> lock(mutex_);
-    if (!why.empty() && !stop_) notes_.push_back("Source " + w.id.to_string() + " " + why);
-    picker_->drop(w.number);
-    --active_;
-    changed_.notify_all();
-}
-
-std::string SwarmDownload::fetch(Worker& w, Socket& socket) {
-    const Manifest& m = *manifest_;
-    std::deque<std::size_t> asked;
-    std::vector<std::size_t> fresh;
-    for (;;) {
-        if (stop_) return "";
-        {
-            boost::unique_lock<boost::mutex> lock(mutex_);
-            if (w.struck_out)
-                return "sent " + std::to_string(w.strikes) + " chunks that failed their SHA-256; dropped from this "
-                       "download and banned.";
-            // In the endgame one at a time: a duplicate costs at most one chunk.
-            const std::size_t depth = picker_->endgame() ? 1 : options_.depth;
-            while (asked.size() < depth) {
-                auto i = picker_->pick(w.number);
-                if (!i) break;
-                asked.push_back(*i);
-                fresh.push_back(*i);
-            }
-            if (asked.empty()) {
-                if (picker_->done()) return "";
-                // Nothing to ask now; a failing source may give chunks back.
-                changed_.wait_for(lock, wait_slice);
-                continue;
-            }
-        }
-        for (std::size_t i : fresh)
-            if (!send_chunk_request(socket, name_, m, i)) return "disconnected; its chunks go to the others.";
-        fresh.clear();
-        const std::size_t i = asked.front();
-        asked.pop_front();
-        std::size_t b = 0;
-        {
-            boost::unique_lock<boost::mutex> lock(mutex_);
-            while (free_buffers_.empty() && !stop_) changed_.wait_for(lock, wait_slice);
-            if (stop_) return "";
-            b = free_buffers_.back();
-            free_buffers_.pop_back();
-        }
-        // Sized on first use: a small file never touches a whole chunk's pages.
-        auto& buffer = buffers_[b];
-        if (buffer.size() < m.chunk_length(i)) buffer.resize(m.chunk_length(i));
-        const ChunkAnswer answer = read_chunk(socket, m, i, buffer.data(), limits_);
-        // Hashed here, while the bytes are still in this core's cache, and on as many cores as
-        // there are sources; an endgame duplicate whose chunk was already written is not.
-        bool hashed = false, good = false;
-        if (answer.kind == ChunkAnswer::Kind::received) {
-            {
-                boost::lock_guard<boost::mutex> lock(mutex_);
-                hashed = picker_->wanted(i);
-            }
-            good = hashed && chunk_matches(m, i, buffer.data());
-        }
-        boost::lock_guard<boost::mutex> lock(mutex_);
-        if (answer.kind == ChunkAnswer::Kind::received) {
-            // Written (or struck) by the verifier while this thread reads the next chunk.
-            jobs_.push_back({&w, i, b, hashed, good});
-            changed_.notify_all();
-            continue;
-        }
-        free_buffers_.push_back(b);
-        switch (answer.kind) {
-        case ChunkAnswer::Kind::received: break;
-        case ChunkAnswer::Kind::changed:
-            ++changed_sources_;
-            return "no longer has this version of " + name_ + " (it changed there); its chunks go to the others.";
-        case ChunkAnswer::Kind::invalid_answer: return "sent an invalid answer; dropped from this download.";
-        case ChunkAnswer::Kind::lost:
-            switch (answer.lost_how) {
-            case ReadStatus::interrupted: return "";
-            case ReadStatus::timeout: return "stalled; its chunks go to the others.";
-            default: return "disconnected; its chunks go to the others.";
-            }
-        }
-    }
 }
 
 void SwarmDownload::verify() {

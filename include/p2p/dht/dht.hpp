@@ -7,6 +7,8 @@
 // dht.cpp, so the rest of the node never compiles them.
 #pragma once
 
+#include "p2p/dht/dht_network.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -108,10 +110,5 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-/// "0x" and 8 hex digits, as the node prints a network id.
-std::string format_dht_network(std::uint32_t network);
-
-/// Parses a --dht-network value: decimal or 0x-hex, 1 to 2^32-1 (0 is the public network).
-bool parse_dht_network(const std::string& text, std::uint32_t& out);
 
 }  // namespace p2p

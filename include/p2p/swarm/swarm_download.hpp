@@ -96,8 +96,28 @@ public:
                const std::function<void(const Progress&)>& progress);
 
 private:
-    struct Worker;
-    struct Job;
+    /// One source: its connection and thread (swarm_fetch.cpp).
+    struct Worker {
+        std::size_t number;
+        PeerId id;
+        std::unique_ptr<Socket> socket;  ///< its connection, handed over by the caller
+        boost::thread thread;
+        // Guarded by mutex_: the verifier counts them.
+        std::uint64_t delivered = 0;     ///< verified bytes that were needed
+        std::size_t strikes = 0;         ///< chunks that failed their digest
+        bool struck_out = false;         ///< strikes reached the limit: the worker ends
+    };
+    /// A received chunk waiting for the verifier.
+    struct Job {
+        Worker* worker;
+        std::size_t index;
+        std::size_t buffer;  ///< in buffers_
+        bool hashed;         ///< the worker hashed it on arrival (it skips chunks no longer wanted)
+        bool good;           ///< if hashed: it matched the manifest
+    };
+    /// How long a wait on changed_ lasts before the stop flags are looked at again.
+    static constexpr boost::chrono::milliseconds wait_slice{100};
+
     void work(Worker& w);
     /// The verifier thread: writes each received chunk that matched, strikes the rest.
     void verify();
