@@ -73,8 +73,7 @@ void Node::start(std::error_code& ec) {
     const std::string dht_note = config_.dht ? start_dht() : "";
     // Before the listener runs: every session is handed the overlay.
     overlay_ = std::make_unique<Overlay>(config_.overlay, id(), *index_, known_, output_, stop_event_,
-                                         trace_.get(), tls_.get(), &pins_, config_.secret.get(), &reputation_,
-                                         dht_.get());
+                                         trace_.get(), capabilities_on());
     indexer_ = std::make_unique<Indexer>(
         *index_, config_.state_dir.empty() ? boost::filesystem::path() : config_.state_dir / "manifests",
         Manifest::default_chunk_size, [this](const std::string& name, const Manifest& m, std::chrono::milliseconds took) {
@@ -121,6 +120,16 @@ std::vector<KnownPeers::Entry> Node::known_peers() {
     return known_.list();
 }
 
+Capabilities Node::capabilities_on() {
+    Capabilities on;
+    on.tls = tls_.get();
+    on.secret = config_.secret.get();
+    on.pins = &pins_;
+    on.reputation = &reputation_;
+    on.dht = dht_.get();
+    return on;
+}
+
 void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     auto shared = std::make_shared<Socket>(std::move(socket));
     SessionCapabilities on;
@@ -128,13 +137,9 @@ void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     on.trace = trace_.get();
     on.upload = &upload_limit_;
     on.overlay = overlay_.get();
-    on.tls = tls_.get();
-    on.pins = &pins_;
-    on.secret = config_.secret.get();
-    on.reputation = &reputation_;
+    on.link = capabilities_on();
     if (config_.secret) on.slots = &handshake_slots_;
     on.indexer = indexer_.get();
-    on.dht = dht_.get();
     auto session = std::make_shared<Session>(shared, peer_port, *index_, output_, config_.session, exit_, session_extensions(on));
     const auto admit = sessions_.start(shared, [session] { session->run(); });
     if (admit == SessionRegistry::Admit::started) {
@@ -181,7 +186,7 @@ Node::ConnectResult Node::open(const PeerId& peer, Socket& out, Handshake& shake
     s.set_trace(trace_.get(), peer.to_string());
     // Lab peers answer the probe "not found" at once; a peer that cannot answer it (a busy
     // node, something that is not a node) is no usable peer.
-    shake = handshake(s, id(), {config_.probe_timeout, &exit_}, tls_.get(), config_.secret.get(), dht_.get());
+    shake = handshake(s, id(), {config_.probe_timeout, &exit_}, capabilities_on());
     if (shake.kind == Handshake::Kind::failed) {
         if (shake.error.empty()) return ConnectResult::inactive;
         reputation_.record(reputation_key(pins_, peer), Reputation::Event::refused_handshake);

@@ -12,12 +12,12 @@ SessionExtensions session_extensions(const SessionCapabilities& on) {
     ext.upload = on.upload;
     ext.digests = on.indexer;
     std::shared_ptr<SecretGate> gate;
-    if (on.secret) {
-        gate = std::make_shared<SecretGate>(*on.secret, on.slots, on.handshake_deadline, is_hello_line);
+    if (on.link.secret) {
+        gate = std::make_shared<SecretGate>(*on.link.secret, on.slots, on.handshake_deadline, is_hello_line);
         ext.hooks.gate = gate;
     }
     if (on.overlay)
-        add_overlay_lines(ext.hooks, HelloParts{on.overlay, on.tls, on.secret, on.pins, on.reputation, on.dht, gate});
+        add_overlay_lines(ext.hooks, HelloParts{on.overlay, on.link, gate});
     add_swarm_lines(ext.hooks, *on.index, on.indexer, on.upload);
     return ext;
 }

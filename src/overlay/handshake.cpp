@@ -49,19 +49,29 @@ bool prove_secret(Socket& socket, const NetworkSecret& secret, const ReadLimits&
 
 }  // namespace
 
-std::string capabilities(const TlsContext* tls, const NetworkSecret* secret, const Dht* dht) {
-    const std::uint16_t dht_port = dht ? dht->port() : 0;
-    return std::string(ov::capability) + (tls ? "," + std::string(tls_capability) : "") +
-           (secret ? "," + std::string(NetworkSecret::capability) : "") +
+std::string capabilities(const Capabilities& on) {
+    // In the order peers have always seen them; a DHT's port is known only once it runs.
+    const std::uint16_t dht_port = on.dht ? on.dht->port() : 0;
+    return std::string(ov::capability) + (on.tls ? "," + std::string(tls_capability) : "") +
+           (on.secret ? "," + std::string(NetworkSecret::capability) : "") +
            (dht_port ? "," + std::string(dht_capability) + "=" + std::to_string(dht_port) : "");
+}
+
+std::string capabilities(const TlsContext* tls, const NetworkSecret* secret, const Dht* dht) {
+    Capabilities on;
+    on.tls = tls;
+    on.secret = secret;
+    on.dht = const_cast<Dht*>(dht);  // only its port is read
+    return capabilities(on);
 }
 
 bool wants_tls(const TlsContext* tls, std::string_view peer_capabilities) {
     return tls && has_capability(peer_capabilities, tls_capability);
 }
 
-Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits, const TlsContext* tls,
-                    const NetworkSecret* secret, const Dht* dht) {
+Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits, const Capabilities& on) {
+    const TlsContext* tls = on.tls;
+    const NetworkSecret* secret = on.secret;
     Handshake result;
     switch (probe_extension(socket, limits)) {
     case SearchOutcome::found: break;
@@ -75,7 +85,7 @@ Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits
     default: return result;
     }
     std::error_code ec;
-    const std::string hello = ov::format_hello(self, capabilities(tls, secret, dht));
+    const std::string hello = ov::format_hello(self, capabilities(on));
     socket.write_all(hello, ec);
     if (ec) return result;
     trace(socket, Trace::Dir::sent, hello);

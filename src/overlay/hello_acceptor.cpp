@@ -48,9 +48,9 @@ bool HelloAcceptor::on_line(SessionIo& io, const std::string& message) {
         io.log("Peer " + io.name() + " is one of our nodes (" + caps + "), but its HELLO names another host than " +
                socket.remote_host() + "; its id is not taken.");
     }
-    const TlsContext* tls = parts_.tls;
-    const NetworkSecret* secret = parts_.secret;
-    if (!io.send(overlay::format_hello(overlay.self(), capabilities(tls, secret, parts_.dht)))) return false;
+    const TlsContext* tls = parts_.on.tls;
+    const NetworkSecret* secret = parts_.on.secret;
+    if (!io.send(overlay::format_hello(overlay.self(), capabilities(parts_.on)))) return false;
     if (secret && !(wants_tls(tls, hello_.capabilities) &&
                     has_capability(hello_.capabilities, NetworkSecret::capability))) {
         io.log("Peer " + io.name() + " has no network secret (its HELLO lists no secret/1 over TLS); "
@@ -84,23 +84,24 @@ bool HelloAcceptor::on_line(SessionIo& io, const std::string& message) {
 bool HelloAcceptor::accept_peer(SessionIo& io) {
     // The id its HELLO claims must be the node pinned for it, and a node pinned over TLS may
     // not come back in plain bytes.
-    if (hello_.id && parts_.pins) {
+    Pins* pins = parts_.on.pins;
+    if (hello_.id && pins) {
         // Only checked here: a peer proves it listens at an address only when we dial it, so
         // only our own connections pin.
-        if (auto refusal = pin_refusal(*parts_.pins, *hello_.id, node_id_, false)) {
+        if (auto refusal = pin_refusal(*pins, *hello_.id, node_id_, false)) {
             io.log("Peer " + io.name() + " refused: " + *refusal + "; connection closed.");
             return false;
         }
     }
-    const Reputation* reputation = parts_.reputation;
+    const Reputation* reputation = parts_.on.reputation;
     if (reputation && ((!node_id_.empty() && reputation->banned(node_id_)) ||
-                       (hello_.id && parts_.pins && is_banned(*reputation, *parts_.pins, *hello_.id)))) {
+                       (hello_.id && pins && is_banned(*reputation, *pins, *hello_.id)))) {
         io.log("Peer " + io.name() + " is banned; connection closed.");
         return false;
     }
     if (hello_.id) {
         parts_.overlay->on_hello(*hello_.id);
-        offer_dht(parts_.dht, hello_.id->host, hello_.capabilities);
+        offer_dht(parts_.on.dht, hello_.id->host, hello_.capabilities);
     }
     return true;
 }

@@ -22,10 +22,8 @@ bool RateBucket::take(double rate) {
 }
 
 Overlay::Overlay(OverlayConfig config, PeerId self, const FileIndex& files, KnownPeers& known,
-                 Output& output, StopEvent& stop, const Trace* trace, const TlsContext* tls, Pins* pins,
-                 const NetworkSecret* secret, const Reputation* reputation, Dht* dht)
-    : config_(std::move(config)), self_(std::move(self)), trace_(trace), tls_(tls), pins_(pins), secret_(secret),
-      reputation_(reputation), dht_(dht),
+                 Output& output, StopEvent& stop, const Trace* trace, Capabilities on)
+    : config_(std::move(config)), self_(std::move(self)), trace_(trace), on_(on),
       files_(files),
       known_(known),
       output_(output), stop_(stop) {
@@ -152,7 +150,7 @@ OverlayLink* Overlay::link_to_locked(const PeerId& peer, bool chosen) {
     if (!new_links_.take(config_.new_link_rate)) return nullptr;
     if (it != links_.end()) links_.erase(it);
     auto link = std::make_unique<OverlayLink>(peer, self_, gossip_locked(), config_.connect_timeout,
-                                              trace_, tls_, pins_, secret_, reputation_, dht_);
+                                              trace_, on_);
     try {
         link->start();
     } catch (const std::exception&) {  // no thread: no link, the next tick tries again
@@ -261,7 +259,7 @@ void Overlay::on_hit(const PeerId& from, const ov::Hit& h) {
     }
     auto s = searches_.find(h.qid);
     if (s == searches_.end()) return;  // our search has ended
-    if (reputation_ && pins_ && is_banned(*reputation_, *pins_, h.holder)) return;  // banned
+    if (on_.reputation && on_.pins && is_banned(*on_.reputation, *on_.pins, h.holder)) return;  // banned
     ++s->second.hit_messages;
     if (s->second.holders.size() < config_.max_holders && s->second.holders.emplace(h.holder, h.hops).second) {
         s->second.fresh.emplace_back(h.holder, h.hops);

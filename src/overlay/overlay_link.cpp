@@ -8,11 +8,10 @@
 namespace p2p {
 
 OverlayLink::OverlayLink(PeerId to, PeerId self, std::string greeting,
-                         std::chrono::milliseconds connect_timeout, const Trace* trace,
-                         const TlsContext* tls, Pins* pins, const NetworkSecret* secret,
-                         const Reputation* reputation, Dht* dht, std::size_t queue_cap)
-    : to_(std::move(to)), self_(std::move(self)), connect_timeout_(connect_timeout), trace_(trace), tls_(tls), pins_(pins), secret_(secret), reputation_(reputation),
-      dht_(dht), queue_cap_(queue_cap) {
+                         std::chrono::milliseconds connect_timeout, const Trace* trace, Capabilities on,
+                         std::size_t queue_cap)
+    : to_(std::move(to)), self_(std::move(self)), connect_timeout_(connect_timeout), trace_(trace), on_(on),
+      queue_cap_(queue_cap) {
     queue_.push_back(std::move(greeting));
 }
 
@@ -58,12 +57,12 @@ bool OverlayLink::open(Socket& socket) {
     if (socket.local_host() != self_.host) return false;
     // Only our nodes get past the handshake; a lab peer or a busy node is no overlay
     // neighbour, and never sees a byte it does not understand.
-    const Handshake shake = handshake(socket, self_, {connect_timeout_ * 3, &stopping_}, tls_, secret_, dht_);
+    const Handshake shake = handshake(socket, self_, {connect_timeout_ * 3, &stopping_}, on_);
     if (shake.kind != Handshake::Kind::ours || !has_capability(shake.peer->capabilities, overlay::capability))
         return false;
-    if (pins_ && pin_refusal(*pins_, to_, shake.node_id)) return false;  // not the node pinned there
-    if (pins_ && reputation_ && is_banned(*reputation_, *pins_, to_)) return false;
-    offer_dht(dht_, to_.host, shake.peer->capabilities);
+    if (on_.pins && pin_refusal(*on_.pins, to_, shake.node_id)) return false;  // not the node pinned there
+    if (on_.pins && on_.reputation && is_banned(*on_.reputation, *on_.pins, to_)) return false;
+    offer_dht(on_.dht, to_.host, shake.peer->capabilities);
     return true;
 }
 

@@ -7,6 +7,7 @@
 #include "p2p/lab/session.hpp"
 #include "p2p/net/rate_limit.hpp"
 #include "p2p/net/tls.hpp"
+#include "p2p/overlay/handshake.hpp"
 #include "p2p/overlay/overlay.hpp"
 #include "p2p/swarm/indexer.hpp"
 #include "p2p/trust/handshake_slots.hpp"
@@ -24,13 +25,10 @@ struct SessionCapabilities {
     const Trace* trace = nullptr;             ///< told every message
     RateLimit* upload = nullptr;              ///< paid for every file byte sent
     Overlay* overlay = nullptr;               ///< HELLO and the overlay's lines (hello_acceptor.hpp)
-    const TlsContext* tls = nullptr;          ///< answers a HELLO that lists tls/1
-    Pins* pins = nullptr;                     ///< checks the id a HELLO names
-    const NetworkSecret* secret = nullptr;    ///< set: nothing is served before the proof
-    const Reputation* reputation = nullptr;   ///< a banned node's connections are refused
+    Capabilities link;                        ///< what a HELLO is answered with and checked against;
+                                              ///< with link.secret nothing is served before the proof
     HandshakeSlots* slots = nullptr;          ///< with a secret: left once proved or ended
     const Indexer* indexer = nullptr;         ///< manifests for XMAN, XGET and XREQ's digest
-    Dht* dht = nullptr;                       ///< ours: in our HELLO; told of an accepted peer's
     std::chrono::milliseconds handshake_deadline{5000};  ///< with a secret: to prove it
 };
 

@@ -20,6 +20,8 @@
 #include "p2p/dht/dht.hpp"
 #include "p2p/trust/network_secret.hpp"
 #include "p2p/overlay/overlay_protocol.hpp"
+#include "p2p/trust/pins.hpp"
+#include "p2p/trust/reputation.hpp"
 #include "p2p/net/peer_id.hpp"
 #include "p2p/net/socket.hpp"
 #include "p2p/net/tls.hpp"
@@ -39,8 +41,21 @@ constexpr std::chrono::milliseconds tls_handshake_timeout{5000};
 /// The DHT's capability; it carries a value, the UDP port: "dht/1=4222".
 constexpr std::string_view dht_capability = "dht/1";
 
+/// What this node brings to every connection of its own kind, beyond the lab's bytes; a null
+/// pointer: that capability is off. A new capability adds its field here and its offer in
+/// capabilities(const Capabilities&): the one place a HELLO's list is assembled.
+struct Capabilities {
+    const TlsContext* tls = nullptr;         ///< tls/1: the connection goes TLS
+    const NetworkSecret* secret = nullptr;   ///< secret/1: a closed network, proved after TLS
+    Pins* pins = nullptr;                    ///< the node id each address proved
+    const Reputation* reputation = nullptr;  ///< banned nodes are refused
+    Dht* dht = nullptr;                      ///< dht/1=<port>: ours, told of the peer's
+};
+
 /// What this node's HELLO lists: overlay/1, tls/1 with a TLS context, secret/1 with a secret,
 /// dht/1=<port> with a DHT that runs.
+std::string capabilities(const Capabilities& on);
+/// The same, from the three parts that make the list.
 std::string capabilities(const TlsContext* tls, const NetworkSecret* secret = nullptr, const Dht* dht = nullptr);
 /// True when both sides' capabilities make the connection go TLS.
 bool wants_tls(const TlsContext* tls, std::string_view peer_capabilities);
@@ -57,11 +72,10 @@ struct Handshake {
 };
 
 /// Runs the steps on a fresh connection, each within `limits`. `self` is our listening id;
-/// `tls` (may be null: plain) our TLS context; `secret` (may be null) the network secret to
-/// prove and have proved (step 5, network_secret.hpp): with one, a lab peer or a node without
-/// it fails, with the reason in `error`; `dht` (may be null) ours, listed in our HELLO.
-Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits, const TlsContext* tls,
-                    const NetworkSecret* secret = nullptr, const Dht* dht = nullptr);
+/// `on.tls` (null: plain) our TLS context; `on.secret` (may be null) the network secret to
+/// prove and have proved (step 4, network_secret.hpp): with one, a lab peer or a node without
+/// it fails, with the reason in `error`. Our HELLO lists capabilities(on).
+Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits, const Capabilities& on);
 
 /// What the accepting side keeps about a peer's HELLO.
 struct PeerHello {

@@ -20,13 +20,9 @@ namespace p2p {
 
 /// What the accepting half uses; each pointer may be null (that part is off).
 struct HelloParts {
-    Overlay* overlay = nullptr;              ///< required: takes HELLO's id and the overlay lines
-    const TlsContext* tls = nullptr;         ///< answers a HELLO that lists tls/1
-    const NetworkSecret* secret = nullptr;   ///< set: the gate below holds everything until the proof
-    Pins* pins = nullptr;                    ///< checks the id a HELLO names
-    const Reputation* reputation = nullptr;  ///< a banned node's connections are refused
-    Dht* dht = nullptr;                      ///< ours: in our HELLO; told of an accepted peer's
-    std::shared_ptr<SecretGate> gate;        ///< with a secret: this session's gate
+    Overlay* overlay = nullptr;          ///< required: takes HELLO's id and the overlay lines
+    Capabilities on;                     ///< our HELLO's list; the TLS, secret, pins, bans and DHT
+    std::shared_ptr<SecretGate> gate;    ///< with on.secret: this session's gate
 };
 
 /// Registers HELLO, PEERS, QUERY and HIT on `hooks`, with one acceptor for this session.

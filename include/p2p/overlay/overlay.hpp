@@ -10,6 +10,7 @@
 #include "p2p/lab/file_index.hpp"
 #include "p2p/overlay/known_peers.hpp"
 #include "p2p/util/output.hpp"
+#include "p2p/overlay/handshake.hpp"
 #include "p2p/overlay/overlay_link.hpp"
 #include "p2p/overlay/overlay_protocol.hpp"
 #include "p2p/net/peer_id.hpp"
@@ -67,12 +68,10 @@ struct OverlayConfig {
 
 class Overlay {
 public:
-    /// `trace`, `tls`, `pins`, `secret` and `dht` (may be null) are handed to every link; hits
-    /// from a holder `reputation` (may be null) bans are dropped.
+    /// `trace` (may be null) and `on` are handed to every link; hits from a holder
+    /// `on.reputation` bans are dropped.
     Overlay(OverlayConfig config, PeerId self, const FileIndex& files, KnownPeers& known,
-            Output& output, StopEvent& stop, const Trace* trace = nullptr, const TlsContext* tls = nullptr,
-            Pins* pins = nullptr, const NetworkSecret* secret = nullptr,
-            const Reputation* reputation = nullptr, Dht* dht = nullptr);
+            Output& output, StopEvent& stop, const Trace* trace = nullptr, Capabilities on = {});
     ~Overlay();
 
     /// Starts the timer thread.
@@ -141,11 +140,7 @@ private:
     const OverlayConfig config_;
     const PeerId self_;
     const Trace* const trace_;
-    const TlsContext* const tls_;
-    Pins* const pins_;
-    const NetworkSecret* const secret_;
-    const Reputation* const reputation_;
-    Dht* const dht_;
+    const Capabilities on_;
     const FileIndex& files_;
     KnownPeers& known_;
     Output& output_;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "p2p/dht/dht.hpp"
+#include "p2p/overlay/handshake.hpp"
 #include "p2p/net/peer_id.hpp"
 #include "p2p/trust/network_secret.hpp"
 #include "p2p/trust/pins.hpp"
@@ -31,11 +32,10 @@ public:
     enum class State { connecting, up, failed };
 
     /// A link from `self` to `to`; `greeting` (the first PEERS) is queued first. `trace` may
-    /// be null; `dht` (may be null): ours, listed in our HELLO and told of the peer's.
+    /// be null; `on` is what its handshake offers and checks (handshake.hpp), and its DHT (if
+    /// any) is told of the peer's.
     OverlayLink(PeerId to, PeerId self, std::string greeting, std::chrono::milliseconds connect_timeout,
-                const Trace* trace = nullptr, const TlsContext* tls = nullptr, Pins* pins = nullptr,
-                const NetworkSecret* secret = nullptr, const Reputation* reputation = nullptr,
-                Dht* dht = nullptr, std::size_t queue_cap = 256);
+                const Trace* trace = nullptr, Capabilities on = {}, std::size_t queue_cap = 256);
     ~OverlayLink();
     OverlayLink(const OverlayLink&) = delete;
     OverlayLink& operator=(const OverlayLink&) = delete;
@@ -64,11 +64,7 @@ private:
     const PeerId to_, self_;
     const std::chrono::milliseconds connect_timeout_;
     const Trace* const trace_;
-    const TlsContext* const tls_;
-    Pins* const pins_;
-    const NetworkSecret* const secret_;
-    const Reputation* const reputation_;
-    Dht* const dht_;
+    const Capabilities on_;
     const std::size_t queue_cap_;
     std::atomic<State> state_{State::connecting};
     std::atomic<bool> stopping_{false};
