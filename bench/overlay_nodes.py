@@ -22,7 +22,7 @@ import time
 
 PEER_LINE = re.compile(r'^(\S+)  (?:connected|-)  (neighbour|-)  last seen')
 HANDLED = re.compile(r'^Query for (\S+) from \S+ \((\d+) hops?\): ')
-# A message this node sent, as --trace prints it (src/trace.cpp): the bytes as a Python bytes
+# A message this node sent, as --trace prints it (src/lab/trace.cpp): the bytes as a Python bytes
 # literal, e.g. trace -> 127.0.0.1:5003  b'QUERY <qid> 7 1 far.txt\n'  query ...
 SENT = re.compile(rb"^trace -> \S+  b'(QUERY|HIT) ([0-9a-f]+) (.*?)\\n'  ")
 TLS = re.compile(rb'^trace [-<]. \S+  TLSv1\.3 ')

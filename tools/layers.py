@@ -18,7 +18,7 @@ import sys
 # Bottom to top. Keep docs/architecture.md ("Folders and layers") in step.
 LAYERS = [
     ["util"],                     # no I/O of the network: files, hashes, threads, output
-    ["net"],                      # sockets, TLS, peer ids, rate limits, the trace
+    ["net"],                      # sockets, TLS and the node identity, peer ids, rate limits
     ["lab"],                      # the lab's node: Tasks 1-4 and the lab's bytes
     ["trust", "dht", "swarm"],    # extensions that need only the lab's node
     ["overlay"],                  # gossip, flooded search, the HELLO handshake

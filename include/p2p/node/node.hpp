@@ -3,6 +3,7 @@
 #pragma once
 
 #include "p2p/lab/client.hpp"
+#include "p2p/lab/scan.hpp"
 #include "p2p/node/node_config.hpp"
 #include "p2p/dht/dht.hpp"
 #include "p2p/dht/dht_announcer.hpp"
@@ -41,15 +42,6 @@
 #include <vector>
 
 namespace p2p {
-
-/// What a scan found, in target order. Ids whose probe never ran or was cut short are not
-/// in `probed`: an id is never reported inactive unless it refused or timed out.
-struct ScanResult {
-    std::vector<std::pair<PeerId, bool>> probed;  ///< id, active
-    std::size_t not_scanned = 0;  ///< ids without a result
-    bool interrupted = false;     ///< the exit event (quit, Ctrl-C) ended the scan
-    std::string thread_error;     ///< why probe threads could not be started; empty if they could
-};
 
 class Node {
 public:
