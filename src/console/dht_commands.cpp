@@ -27,7 +27,7 @@ void add_dht_commands(CommandTable& table, ConsoleContext& ctx) {
                    a.empty() ? dht_status(ctx) : ctx.out.line("Usage: dht");
                    return true;
                },
-               {{CommandTable::ours + 120, "dht: The DHT's state (with --dht PORT); search and request <filename> then ask the DHT too."}},
+               {{CommandTable::ours + 120, "dht: The DHT's state (with --dht PORT); search and get <filename> then ask the DHT too."}},
                nullptr});
 }
 

@@ -1,5 +1,5 @@
-// Who has a file: the DHT's announcements (each holder asked), then a flooded search; and
-// `request <filename>`, which tries them best score first.
+// Who has a file: the DHT's announcements (each holder asked), then a flooded search, best
+// reputation score first (`get <filename>`).
 #include "p2p/console/commands.hpp"
 
 #include <algorithm>
@@ -56,19 +56,6 @@ std::vector<PeerId> dht_holders(ConsoleContext& ctx, const std::string& name, st
               std::to_string(lookup.ms) + " ms, first value after " + std::to_string(lookup.first_value_ms) +
               " ms, " + std::to_string(lookup.requests) + " requests).");
     return holders;
-}
-
-void request_from_holders(ConsoleContext& ctx, const std::string& name) {
-    if (!ctx.valid_filename(name) || !ctx.node.overlay()) return;
-    ctx.out.line("Request file " + name + " from the overlay: searching (ttl " + std::to_string(overlay::default_ttl) + "):");
-    const auto holders = find_holders(ctx, name);
-    if (holders.empty()) return;
-    for (const auto& holder : holders) {
-        ctx.out.line("Trying " + holder.to_string() + " (score " + std::to_string(ctx.score(holder)) + ").");
-        if (request_file(ctx, name, holder.to_string(), false)) return;
-        if (ctx.node.exit_event().load()) return;
-    }
-    ctx.out.line("No holder of " + name + " could deliver it.");
 }
 
 }  // namespace p2p

@@ -216,14 +216,13 @@ void add_lab_commands(CommandTable& table, ConsoleContext& ctx) {
                {{60, "sf <filename>: Search for a file on all connected peers."}}, nullptr});
     table.add({"request",
                [&ctx, usage](const Args& a) {
-                   if (a.size() == 1 && a[0] != "-f") request_from_holders(ctx, a[0]);
-                   else if (a.size() == 2 && a[0] != "-f") request_file(ctx, a[0], a[1], false);
+                   // As in the lab: a file name alone is the usage again (`get <filename>` finds holders).
+                   if (a.size() == 2 && a[0] != "-f") request_file(ctx, a[0], a[1], false);
                    else if (a.size() == 3 && a[0] == "-f") request_file(ctx, a[1], a[2], true);
                    else usage(request_usage);
                    return true;
                },
-               {{70, "request <filename> <peer_id>: Request a file from a peer."},
-                {ours + 70, "request with a file name only searches the overlay and asks the best-scored holder first."}},
+               {{70, "request <filename> <peer_id>: Request a file from a peer."}},
                [](const std::vector<std::string>& w) { return w.size() == (w.size() > 1 && w[1] == "-f" ? 3u : 2u); }});
     table.add({"limit",
                [&ctx, usage](const Args& a) {

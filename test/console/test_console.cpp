@@ -40,12 +40,11 @@ const std::string usage_block =
     "peers: List known peers: connected, neighbour, last seen.\n"
     "id: This node's id, the SHA-256 of its certificate (docs/security.md).\n"
     "unpin: Forget the node id pinned for a peer (unpin <peer_id>), to accept its new key.\n"
-    "request with a file name only searches the overlay and asks the best-scored holder first.\n"
     "ban, unban: Refuse a peer for a time, or lift that (ban <peer_id> [seconds]; default a day).\n"
     "topology [file]: The overlay this node knows, as Graphviz DOT.\n"
     "limit [up|down <rate>]: Show or set the bandwidth limits, e.g. limit up 20M (0: unlimited).\n"
     "get <filename> [peer_id ...]: Download in verified chunks from every holder at once (docs/swarm.md).\n"
-    "dht: The DHT's state (with --dht PORT); search and request <filename> then ask the DHT too.\n"
+    "dht: The DHT's state (with --dht PORT); search and get <filename> then ask the DHT too.\n"
     "\n";
 
 const std::string exit_line = "All sockets closed. Exiting program.\n";
@@ -352,6 +351,7 @@ BOOST_AUTO_TEST_CASE(wrong_arguments_print_the_usage_line) {
         {"sf", "Usage: sf <filename>\n"},
         {"sf a b", "Usage: sf <filename>\n"},
         {"request", "Usage: request <filename> <peer_id>\n"},
+        {"request SkyPalace.jpg", "Usage: request <filename> <peer_id>\n"},  // the lab's Task 1 transcript
         {"request -f SkyPalace.jpg", "Usage: request <filename> <peer_id>\n"},
         {"request a b c", "Usage: request <filename> <peer_id>\n"},
         {"request -f a", "Usage: request <filename> <peer_id>\n"},

@@ -282,8 +282,8 @@ BOOST_AUTO_TEST_CASE(a_line_of_thirty_finds_downloads_and_forgets_a_file_through
     BOOST_TEST(dht_finds(*nodes[n - 1], "needle.bin", holder, 60s));
     for (int i = 1; i < n - 1; ++i) BOOST_TEST(dht_finds(*nodes[i], "needle.bin", holder, 30s), "node " << i);
 
-    // `request <filename>` takes its holders from the DHT too.
-    const std::string got = nodes[5]->command("request needle.bin", 3 * patience);
+    // `get <filename>` takes its holders from the DHT too.
+    const std::string got = nodes[5]->command("get needle.bin", 3 * patience);
     BOOST_TEST(got.find("needle.bin found on " + holder + " (dht)") != std::string::npos, got);
     BOOST_TEST(same_bytes(nodes[0]->dir / "shared" / "needle.bin", nodes[5]->dir / "shared" / "needle.bin"));
 

@@ -57,8 +57,6 @@ std::vector<PeerId> find_holders(ConsoleContext& ctx, const std::string& name);
 /// With the DHT on: looks `name` up, asks each holder named there that is not in `seen`,
 /// prints and returns those that have it (added to `seen`).
 std::vector<PeerId> dht_holders(ConsoleContext& ctx, const std::string& name, std::set<PeerId>& seen);
-/// `request <filename>`: searches the overlay, then asks the holders, best score first.
-void request_from_holders(ConsoleContext& ctx, const std::string& name);
 
 /// Splits a command line into words.
 std::vector<std::string> split_words(const std::string& line);
