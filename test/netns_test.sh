@@ -155,7 +155,7 @@ for i in $(seq "$nodes"); do
     exec {fd}>"$d/in"
     fds[$i]=$fd
     wait_for "$i" 10 "^Node listening on 10\\.77\\.0\\.$i:$port\$" || fail "node $i did not start in 10 s"
-    [ "$i" -eq 1 ] || wait_for $((i - 1)) 10 "is node 10\\.77\\.0\\.$i:$port \\(overlay/1,tls/1\\)\\.\$" ||
+    [ "$i" -eq 1 ] || wait_for $((i - 1)) 10 "is node 10\\.77\\.0\\.$i:$port \\(overlay/1,accept/1,tls/1\\)\\.\$" ||
         fail "node $i did not link to node $((i - 1)) in 10 s"
 done
 head -c 1500000 /dev/urandom >"$tmp/n$nodes/shared/$file"

@@ -73,6 +73,7 @@ void connect(ConsoleContext& ctx, const std::string& arg) {
     case Node::ConnectResult::already_connected: ctx.out.line("Peer " + id + " is already connected."); break;
     case Node::ConnectResult::inactive: ctx.out.line("Peer " + id + " is inactive."); break;
     case Node::ConnectResult::refused: ctx.out.line("Peer " + id + " refused: " + why + "."); break;
+    case Node::ConnectResult::refused_us: ctx.out.line("Peer " + id + " refused us: " + why + "."); break;
     }
 }
 
@@ -141,6 +142,7 @@ bool request_file(ConsoleContext& ctx, const std::string& name, const std::strin
         case Node::ConnectResult::already_connected: break;
         case Node::ConnectResult::inactive: ctx.out.line("Peer " + id + " is inactive."); return false;
         case Node::ConnectResult::refused: ctx.out.line("Peer " + id + " refused: " + why + "."); return false;
+        case Node::ConnectResult::refused_us: ctx.out.line("Peer " + id + " refused us: " + why + "."); return false;
         }
     }
     ProgressBar bar(ctx.out);

@@ -28,9 +28,12 @@ void ban(ConsoleContext& ctx, const std::string& arg, const std::string& seconds
 void unban(ConsoleContext& ctx, const std::string& arg) {
     auto peer = ctx.peer_id(arg, "Usage: unban <peer_id>");
     if (!peer) return;
-    ctx.out.line(ctx.node.reputation().unban(reputation_key(ctx.node.pins(), *peer))
-                  ? "Unbanned " + peer->to_string() + "."
-                  : peer->to_string() + " is not banned.");
+    // A ban may sit under its pinned node id and under its address (one made before the pin):
+    // lift both, as banned_until() checks both.
+    Reputation& reputation = ctx.node.reputation();
+    const bool by_id = reputation.unban(reputation_key(ctx.node.pins(), *peer));
+    const bool by_address = reputation.unban(peer->to_string());
+    ctx.out.line(by_id || by_address ? "Unbanned " + peer->to_string() + "." : peer->to_string() + " is not banned.");
 }
 
 void unpin(ConsoleContext& ctx, const std::string& arg) {

@@ -190,8 +190,8 @@ Node::ConnectResult Node::open(const PeerId& peer, Socket& out, Handshake& shake
     if (shake.kind == Handshake::Kind::failed) {
         if (shake.error.empty()) return ConnectResult::inactive;
         reputation_.record(reputation_key(pins_, peer), Reputation::Event::refused_handshake);
-        if (why) *why = shake.error;  // it answered as ours, then TLS or the secret failed
-        return ConnectResult::refused;
+        if (why) *why = shake.error;  // it answered as ours, then TLS, the secret or its verdict failed
+        return shake.refused_us ? ConnectResult::refused_us : ConnectResult::refused;
     }
     auto refusal = pin_refusal(pins_, peer, shake.node_id);
     if (!refusal) refusal = ban_refusal(peer);  // its node id may be banned under another address
@@ -221,6 +221,7 @@ std::unique_ptr<Socket> Node::dial(const PeerId& peer, std::string& why, bool* l
     switch (open(peer, s, shake, &why)) {
     case ConnectResult::connected: break;
     case ConnectResult::inactive: why = "is inactive"; return nullptr;
+    case ConnectResult::refused_us: why = "refused us: " + why; return nullptr;
     default: why = "refused: " + why; return nullptr;
     }
     if (lab) *lab = shake.kind == Handshake::Kind::lab;

@@ -47,12 +47,26 @@ bool prove_secret(Socket& socket, const NetworkSecret& secret, const ReadLimits&
     return true;
 }
 
+// Step 5: the accepting side's verdict. False: refused (the reason in `result`) or no verdict.
+bool read_verdict(Socket& socket, const ReadLimits& limits, Handshake& result) {
+    const auto line = read_line(socket, limits);
+    if (line) trace(socket, Trace::Dir::received, *line);
+    const auto v = line ? verdict::parse(*line) : std::nullopt;
+    if (v && v->accepted) return true;
+    if (v) {
+        result.refused_us = v->refusal;
+        result.error = verdict::explain(*v->refusal);
+    }
+    return false;
+}
+
 }  // namespace
 
 std::string capabilities(const Capabilities& on) {
     // In the order peers have always seen them; a DHT's port is known only once it runs.
     const std::uint16_t dht_port = on.dht ? on.dht->port() : 0;
-    return std::string(ov::capability) + (on.tls ? "," + std::string(tls_capability) : "") +
+    return std::string(ov::capability) + "," + std::string(verdict::capability) +
+           (on.tls ? "," + std::string(tls_capability) : "") +
            (on.secret ? "," + std::string(NetworkSecret::capability) : "") +
            (dht_port ? "," + std::string(dht_capability) + "=" + std::to_string(dht_port) : "");
 }
@@ -111,6 +125,11 @@ Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits
     }
     if (secret && !prove_secret(socket, *secret, limits, result.error)) {
         result.node_id.clear();  // unproven: nothing of it may be kept (no pin)
+        return result;
+    }
+    if (has_capability(answer.hello.capabilities, verdict::capability) &&
+        !read_verdict(socket, limits, result)) {
+        result.node_id.clear();  // refused: nothing of it is kept either
         return result;
     }
     result.kind = Handshake::Kind::ours;

@@ -2,6 +2,10 @@
 
 #include "p2p/lab/protocol.hpp"
 #include "p2p/overlay/overlay_protocol.hpp"
+#include "p2p/overlay/verdict.hpp"
+
+#include <algorithm>
+#include <chrono>
 
 namespace p2p {
 namespace pr = protocol;
@@ -15,8 +19,17 @@ public:
     bool on_line(SessionIo& io, const std::string& message);
 
 private:
-    /// The handshake is complete: checks the pin, and tells the overlay of the node.
+    /// The handshake is complete: checks the pin and the bans, gives the verdict, and tells
+    /// the overlay of the node.
     bool accept_peer(SessionIo& io);
+    /// When its ban ends, under its proved node id or the id its HELLO names; nothing: not banned.
+    std::optional<Reputation::Clock::time_point> ban_ends() const;
+    /// Its HELLO listed accept/1: it waits for our verdict (verdict.hpp).
+    bool wants_verdict() const { return has_capability(hello_.capabilities, verdict::capability); }
+    /// Tells it why, if it waits for a verdict; the connection closes after this either way.
+    void refuse(SessionIo& io, const verdict::Refusal& refusal) {
+        if (wants_verdict()) io.send(verdict::format_refused(refusal));
+    }
 
     HelloParts parts_;
     /// What its HELLO said, and its overlay state.
@@ -90,20 +103,32 @@ bool HelloAcceptor::accept_peer(SessionIo& io) {
         // only our own connections pin.
         if (auto refusal = pin_refusal(*pins, *hello_.id, node_id_, false)) {
             io.log("Peer " + io.name() + " refused: " + *refusal + "; connection closed.");
+            refuse(io, {verdict::Refusal::Code::pinned, hello_.id->to_string(), 0});
             return false;
         }
     }
-    const Reputation* reputation = parts_.on.reputation;
-    if (reputation && ((!node_id_.empty() && reputation->banned(node_id_)) ||
-                       (hello_.id && pins && is_banned(*reputation, *pins, *hello_.id)))) {
+    if (const auto until = ban_ends(); until) {
         io.log("Peer " + io.name() + " is banned; connection closed.");
+        const auto left = std::chrono::duration_cast<std::chrono::seconds>(*until - Reputation::Clock::now()).count();
+        refuse(io, {verdict::Refusal::Code::banned, {}, static_cast<std::uint64_t>(std::max<long long>(left, 1))});
         return false;
     }
+    if (wants_verdict() && !io.send(verdict::format_accepted())) return false;
     if (hello_.id) {
         parts_.overlay->on_hello(*hello_.id);
         offer_dht(parts_.on.dht, hello_.id->host, hello_.capabilities);
     }
     return true;
+}
+
+std::optional<Reputation::Clock::time_point> HelloAcceptor::ban_ends() const {
+    const Reputation* reputation = parts_.on.reputation;
+    if (!reputation) return std::nullopt;
+    std::optional<Reputation::Clock::time_point> by_id, by_address;
+    if (!node_id_.empty()) by_id = reputation->banned(node_id_);
+    if (hello_.id && parts_.on.pins) by_address = banned_until(*reputation, *parts_.on.pins, *hello_.id);
+    if (by_id && by_address) return std::max(*by_id, *by_address);
+    return by_id ? by_id : by_address;
 }
 
 }  // namespace

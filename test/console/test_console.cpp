@@ -576,7 +576,7 @@ BOOST_AUTO_TEST_CASE(sf_and_request_between_programs_with_the_labs_lines) {
     std::smatch m;
     BOOST_REQUIRE(std::regex_search(out, m, std::regex("Connection established with peer ([0-9]+)\n")));
     const std::string who = "127.0.0.1:" + a.pid();
-    BOOST_TEST(out.find("Peer " + std::string(m[1]) + " is node " + who + " (overlay/1,tls/1).\n") != std::string::npos, out);
+    BOOST_TEST(out.find("Peer " + std::string(m[1]) + " is node " + who + " (overlay/1,accept/1,tls/1).\n") != std::string::npos, out);
     for (const std::string& line : {
              "Received message from " + who + ": b'SRCH SkyShip.jpg'\n",
              "Response to peer " + who + ":  150 SkyShip.jpg found.\n",

@@ -252,8 +252,8 @@ BOOST_AUTO_TEST_CASE(overlay_peers_bootstrap_each_others_dht, *utf::timeout(120)
     const auto b_udp = dht_port(b);
     BOOST_REQUIRE(b_udp != 0);
     // Byte for byte, in a's trace: b's HELLO and a's answer.
-    for (const std::string& hello : {"b'HELLO " + b.id() + " overlay/1,tls/1,dht/1=" + std::to_string(b_udp) + "\\n'",
-                                     "b'HELLO " + a.id() + " overlay/1,tls/1,dht/1=" + std::to_string(a_udp) + "\\n'"})
+    for (const std::string& hello : {"b'HELLO " + b.id() + " overlay/1,accept/1,tls/1,dht/1=" + std::to_string(b_udp) + "\\n'",
+                                     "b'HELLO " + a.id() + " overlay/1,accept/1,tls/1,dht/1=" + std::to_string(a_udp) + "\\n'"})
         BOOST_TEST(a.child->wait_for_at(0, hello) != std::string::npos, hello);
 
     write_file(a.dir / "shared" / "via-hello.txt", 1000, 5);

@@ -128,7 +128,7 @@ BOOST_AUTO_TEST_CASE(an_ipv6_overlay_on_the_loopback, *utf::timeout(300) * utf::
     const std::string req = first.command("request v6.txt " + nodes.back()->id());
     BOOST_TEST(req.find("SHA-256 verified.") != std::string::npos, req);
     BOOST_TEST(fs::file_size(first.dir / "shared" / "v6.txt") == 1000u);
-    BOOST_TEST(nodes.back()->child->wait_for_at(0, " is node " + first.id() + " (overlay/1,tls/1).") != std::string::npos);
+    BOOST_TEST(nodes.back()->child->wait_for_at(0, " is node " + first.id() + " (overlay/1,accept/1,tls/1).") != std::string::npos);
     for (auto& n : nodes) BOOST_TEST(n->quit() == 0);
 }
 

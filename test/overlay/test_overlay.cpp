@@ -156,8 +156,8 @@ BOOST_AUTO_TEST_CASE(our_nodes_speak_tls_and_learn_each_others_id, *utf::timeout
 
     const std::string wire = relay.captured();
     BOOST_TEST(wire.find("SRCH :p2p-ext:1\n") == 0u);
-    BOOST_TEST(wire.find("HELLO " + a.id() + " overlay/1,tls/1\n") != std::string::npos);
-    BOOST_TEST(wire.find("HELLO " + b.id() + " overlay/1,tls/1\n") != std::string::npos);
+    BOOST_TEST(wire.find("HELLO " + a.id() + " overlay/1,accept/1,tls/1\n") != std::string::npos);
+    BOOST_TEST(wire.find("HELLO " + b.id() + " overlay/1,accept/1,tls/1\n") != std::string::npos);
     const std::size_t tls_at = wire.find("\x16\x03");  // a TLS handshake record
     BOOST_TEST(tls_at != std::string::npos);
     BOOST_TEST(wire.find(secret_name) == std::string::npos, "the file name crossed in plain");
@@ -182,11 +182,11 @@ BOOST_AUTO_TEST_CASE(a_connect_tells_the_listening_id_and_trace_shows_the_messag
     OverlayNode b({"--neighbours", "0", "--trace"});
     write_file(b.dir / "shared" / "x.txt", 10, 3);
     const std::string out = a.command("connect " + b.id());
-    BOOST_TEST(out.find("trace -> " + b.id() + "  b'HELLO " + a.id() + " overlay/1,tls/1\\n'  hello: node " + a.id() +
-                        ", capabilities overlay/1,tls/1") != std::string::npos, out);
-    BOOST_TEST(out.find("trace <- " + b.id() + "  b'HELLO " + b.id() + " overlay/1,tls/1\\n'") != std::string::npos, out);
+    BOOST_TEST(out.find("trace -> " + b.id() + "  b'HELLO " + a.id() + " overlay/1,accept/1,tls/1\\n'  hello: node " + a.id() +
+                        ", capabilities overlay/1,accept/1,tls/1") != std::string::npos, out);
+    BOOST_TEST(out.find("trace <- " + b.id() + "  b'HELLO " + b.id() + " overlay/1,accept/1,tls/1\\n'") != std::string::npos, out);
     BOOST_TEST(out.find("trace <- " + b.id() + "  TLSv1.3 ") != std::string::npos, out);
-    BOOST_TEST(saw(b, " is node " + a.id() + " (overlay/1,tls/1)."));
+    BOOST_TEST(saw(b, " is node " + a.id() + " (overlay/1,accept/1,tls/1)."));
     const std::string sf = a.command("sf x.txt");
     BOOST_TEST(sf.find("trace -> " + b.id() + "  b'SRCH x.txt\\n'  search: is \"x.txt\" shared?") != std::string::npos, sf);
     BOOST_TEST(sf.find("trace <- " + b.id() + "  b'150 x.txt found.'  answer: found") != std::string::npos, sf);
@@ -196,6 +196,26 @@ BOOST_AUTO_TEST_CASE(a_connect_tells_the_listening_id_and_trace_shows_the_messag
     BOOST_TEST(req.find("trace <- " + b.id() + "  file data: 10 bytes") != std::string::npos, req);
     BOOST_TEST(saw(b, "trace -> " + a.id() + "  file data: 10 bytes"));
     BOOST_TEST(a.known() == 1u);
+    BOOST_TEST(a.quit() == 0);
+    BOOST_TEST(b.quit() == 0);
+}
+
+// A node that bans us says so, and for how long (verdict.hpp): our console says "refused us",
+// never "connected".
+BOOST_AUTO_TEST_CASE(a_banned_node_is_told_why, *utf::timeout(120)) {
+    OverlayNode a({"--neighbours", "0"}), b({"--neighbours", "0"});
+    const std::string b_port = std::to_string(b.port);
+    BOOST_TEST(b.command("ban " + a.id() + " 600") == "Banned " + a.id() + " for 600 s.\n");
+    const std::string out = a.command("connect " + b.id());
+    BOOST_TEST(out.find("Peer " + b_port + " refused us: it bans this node for another ") != std::string::npos, out);
+    BOOST_TEST(out.find(" connected.") == std::string::npos, out);
+    BOOST_TEST(a.command("lp").find("has no connected peers") != std::string::npos);
+    BOOST_TEST(b.child->wait_for_at(0, " is banned; connection closed.") != std::string::npos);
+    const std::string got = a.command("request x.txt " + b.id());
+    BOOST_TEST(got.find("Peer " + b_port + " refused us: it bans this node for another ") != std::string::npos, got);
+    const std::string unbanned = b.command("unban " + a.id());  // after the server lines of a's two tries
+    BOOST_TEST(unbanned.find("Unbanned " + a.id() + ".\n") != std::string::npos, unbanned);
+    BOOST_TEST(a.command("connect " + b.id()).find("Peer " + b_port + " connected.") != std::string::npos);
     BOOST_TEST(a.quit() == 0);
     BOOST_TEST(b.quit() == 0);
 }
@@ -221,9 +241,15 @@ BOOST_AUTO_TEST_CASE(a_new_key_or_plain_bytes_at_a_pinned_address_are_refused, *
         BOOST_TEST(out.find("Peer " + b_port + " refused: it proved node id ") != std::string::npos, out);
         BOOST_TEST(out.find("but " + b_node + " is pinned for " + b_id) != std::string::npos, out);
         BOOST_TEST(a.command("lp").find("has no connected peers") != std::string::npos);
-        // Its own connection to a claims b's address: refused on a's side too.
-        impostor.command("connect " + a.id());
+        // Its own connection to a claims b's address: refused on a's side too, and a says why,
+        // so the impostor's console does not take the connection for open.
+        const std::string refused = impostor.command("connect " + a.id());
         BOOST_TEST(a.child->wait_for_at(0, "refused: it proved node id ") != std::string::npos);
+        // (its console also shows a's earlier connect, as server lines)
+        BOOST_TEST(refused.find("Connect to peer " + std::to_string(a.port) + ":\nPeer " + std::to_string(a.port) +
+                                " refused us: it has another node id pinned for " + b_id + " (it must 'unpin " +
+                                b_id + "').\n") != std::string::npos, refused);
+        BOOST_TEST(impostor.command("lp").find("has no connected peers") != std::string::npos);
         BOOST_TEST(impostor.quit() == 0);
     }
 
@@ -571,7 +597,7 @@ BOOST_AUTO_TEST_CASE(a_hello_is_answered_and_only_a_link_is_linked_back, *utf::t
     BOOST_TEST(read_answer(21) == "150 :p2p-ext:1 found.");
     say(s, "HELLO 127.0.0.1:" + std::to_string(me.socket.local_port()) + " overlay/1\n");
     // Its answer lists tls/1 too; ours did not, so the connection stays plain.
-    const std::string hello = "HELLO " + node.id() + " overlay/1,tls/1\n";
+    const std::string hello = "HELLO " + node.id() + " overlay/1,accept/1,tls/1\n";
     BOOST_TEST(read_answer(hello.size()) == hello);
     BOOST_TEST(node.child->wait_for("is node 127.0.0.1:" + std::to_string(me.socket.local_port()) + " (overlay/1)."));
     std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two ticks of the timer

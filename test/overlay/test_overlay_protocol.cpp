@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(the_dht_capability_carries_a_strict_port) {
     for (const std::string& ok : {std::string("overlay/1,dht/1=0"), std::string("dht/1=65536"), "dht/1=" + std::string(58, '9')})
         BOOST_TEST((ov::parse("HELLO 127.0.0.1:5000 " + ok).kind == K::hello), ok);
     // Without a DHT (and TLS, a secret) nothing is added.
-    BOOST_TEST(capabilities(nullptr, nullptr, nullptr) == "overlay/1");
+    BOOST_TEST(capabilities(nullptr, nullptr, nullptr) == "overlay/1,accept/1");
 }
 
 BOOST_AUTO_TEST_CASE(query_ids_are_fresh_hex) {

@@ -76,7 +76,9 @@ public:
     /// results in target order.
     ScanResult scan(const std::vector<PeerId>& targets);
 
-    enum class ConnectResult { connected, already_connected, inactive, refused };
+    /// refused: this node will not use it (why says so); refused_us: it will not take this node
+    /// and said why (verdict.hpp).
+    enum class ConnectResult { connected, already_connected, inactive, refused, refused_us };
     /// refused: the handshake showed another node id than the pinned one, plain bytes where TLS
     /// was pinned, or TLS failed; `why` (if given) says which.
     ConnectResult connect(const PeerId& peer, std::string* why = nullptr);

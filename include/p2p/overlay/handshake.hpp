@@ -7,6 +7,8 @@
 //   3. when both HELLOs list tls/1: TLS 1.3 (tls.hpp), the connecting side as the client; every
 //      byte after this is inside it, and each side knows the other's node id.
 //   4. with a network secret (both list secret/1): PROOF both ways (network_secret.hpp).
+//   5. when both list accept/1: the accepting side's verdict, ACCEPTED or REFUSED and why
+//      (verdict.hpp), once it knows who connected; a refused node says so on its console.
 //
 // A node whose DHT runs lists dht/1=<its UDP port>: the peer, once accepted, gives that port on
 // the peer's address to its own DHT as a bootstrap candidate (offer_dht()).
@@ -20,6 +22,7 @@
 #include "p2p/dht/dht.hpp"
 #include "p2p/trust/network_secret.hpp"
 #include "p2p/overlay/overlay_protocol.hpp"
+#include "p2p/overlay/verdict.hpp"
 #include "p2p/trust/pins.hpp"
 #include "p2p/trust/reputation.hpp"
 #include "p2p/net/peer_id.hpp"
@@ -68,7 +71,8 @@ struct Handshake {
     } kind = Kind::failed;
     std::optional<overlay::Hello> peer;
     std::string node_id;  ///< ours over TLS: the node id the peer's certificate proves
-    std::string error;    ///< failed: why, when known (a TLS failure)
+    std::string error;    ///< failed: why, when known (a TLS failure, a refusal)
+    std::optional<verdict::Refusal> refused_us;  ///< failed: the peer refused this node, and why
 };
 
 /// Runs the steps on a fresh connection, each within `limits`. `self` is our listening id;
