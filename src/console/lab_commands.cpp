@@ -94,6 +94,7 @@ void search_connected(ConsoleContext& ctx, const std::string& name) {
         case SearchOutcome::found: ctx.out.line(name + " found on " + id); break;
         case SearchOutcome::not_found: ctx.out.line(name + " not found on " + id); break;
         case SearchOutcome::disconnected: ctx.out.line("Peer " + id + " disconnected."); break;
+        case SearchOutcome::busy: ctx.out.line("Peer " + id + " is busy; disconnected."); break;
         case SearchOutcome::invalid_answer:
             ctx.out.line("Peer " + id + " sent an invalid answer; disconnected."); break;
         case SearchOutcome::timeout:

@@ -23,6 +23,7 @@ SearchOutcome search(Socket& socket, const std::string& name, const ReadLimits& 
         switch (kind) {
         case pr::SearchAnswer::found: return SearchOutcome::found;
         case pr::SearchAnswer::not_found: return SearchOutcome::not_found;
+        case pr::SearchAnswer::busy: return SearchOutcome::busy;
         case pr::SearchAnswer::invalid: return SearchOutcome::invalid_answer;
         case pr::SearchAnswer::incomplete: break;
         }

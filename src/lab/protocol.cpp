@@ -195,7 +195,9 @@ SearchAnswer parse_search_answer(std::string_view received, std::string_view fil
     const std::string not_found = format_search_answer(false, filename);
     if (received == found) return SearchAnswer::found;
     if (received == not_found) return SearchAnswer::not_found;
-    if (is_prefix_of(received, found) || is_prefix_of(received, not_found))
+    // Our node's answer when it has no thread for us (busy_answer()); it closes after it.
+    if (received.substr(0, 4) == "421 ") return SearchAnswer::busy;
+    if (is_prefix_of(received, found) || is_prefix_of(received, not_found) || is_prefix_of(received, "421 "))
         return SearchAnswer::incomplete;
     return SearchAnswer::invalid;
 }

@@ -54,7 +54,7 @@ bool read_verdict(Socket& socket, const ReadLimits& limits, Handshake& result) {
     const auto v = line ? verdict::parse(*line) : std::nullopt;
     if (v && v->accepted) return true;
     if (v) {
-        result.refused_us = v->refusal;
+        result.refused_us = true;
         result.error = verdict::explain(*v->refusal);
     }
     return false;
@@ -95,6 +95,10 @@ Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits
             return result;
         }
         result.kind = Handshake::Kind::lab;
+        return result;
+    case SearchOutcome::busy:
+        result.refused_us = true;
+        result.error = "it is busy (it serves as many peers as it takes); try again later";
         return result;
     default: return result;
     }

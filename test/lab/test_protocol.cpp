@@ -153,7 +153,8 @@ BOOST_AUTO_TEST_CASE(error_answers_are_short_and_distinct) {
         BOOST_TEST((a.size() > 5 && std::isdigit(static_cast<unsigned char>(a[0])) && a[3] == ' ' &&
                     a.back() == '.'), a);
         BOOST_TEST((parse_status_field(pad_status_field(a)) == Status::invalid), a);
-        BOOST_TEST((parse_search_answer(a, "x") == SearchAnswer::invalid), a);
+        // The busy answer is the one a requester may see in place of a search answer.
+        BOOST_TEST((parse_search_answer(a, "x") == (a == busy_answer() ? SearchAnswer::busy : SearchAnswer::invalid)), a);
         BOOST_TEST((parse_ext_answer(a + "\n").kind == ExtAnswer::Kind::invalid), a);
     }
 }
@@ -171,6 +172,11 @@ BOOST_AUTO_TEST_CASE(search_answer_is_recognised_only_when_exact) {
     BOOST_TEST((parse_search_answer("150 b.txt found.", "a.txt") == SearchAnswer::invalid));
     BOOST_TEST((parse_search_answer("400 Unknown message.", "a.txt") == SearchAnswer::invalid));
     BOOST_TEST((parse_search_answer("150 a.txt found.X", "a.txt") == SearchAnswer::invalid));
+    // Our node's "no thread for you" answer, known from its first four bytes.
+    BOOST_TEST((parse_search_answer("42", "a.txt") == SearchAnswer::incomplete));
+    BOOST_TEST((parse_search_answer("421 ", "a.txt") == SearchAnswer::busy));
+    BOOST_TEST((parse_search_answer(busy_answer(), "a.txt") == SearchAnswer::busy));
+    BOOST_TEST((parse_search_answer("421x", "a.txt") == SearchAnswer::invalid));
 }
 
 BOOST_AUTO_TEST_CASE(search_answer_split_anywhere_gives_the_same_result) {

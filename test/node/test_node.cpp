@@ -852,6 +852,14 @@ BOOST_AUTO_TEST_CASE(connections_beyond_max_sessions_are_told_busy_and_closed) {
     BOOST_TEST(closed_within(extra, patience, &rest));
     BOOST_TEST(rest.empty());
 
+    // One of our nodes is told so, and says it was refused, not that the peer is inactive.
+    {
+        TestNode a;
+        std::string why;
+        BOOST_TEST((a->connect(p2p::PeerId{"127.0.0.1", b.port()}, &why) == p2p::Node::ConnectResult::refused_us));
+        BOOST_TEST(why.find("it is busy") == 0u, why);
+    }
+
     BOOST_TEST(ask(c1, "SRCH a.txt\n", "150 a.txt found.") == "150 a.txt found.");
     BOOST_TEST(ask(c2, "SRCH a.txt\n", "150 a.txt found.") == "150 a.txt found.");
 

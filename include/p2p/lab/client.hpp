@@ -11,7 +11,8 @@
 namespace p2p {
 
 /// How a search on one peer ended.
-enum class SearchOutcome { found, not_found, disconnected, invalid_answer, timeout, interrupted };
+/// busy: it answered that it has no room for another peer (and closed).
+enum class SearchOutcome { found, not_found, busy, disconnected, invalid_answer, timeout, interrupted };
 
 /// Sends "SRCH name" and waits for one of the two possible answers.
 SearchOutcome search(Socket& socket, const std::string& name, const ReadLimits& limits);

@@ -104,7 +104,7 @@ std::array<char, length_field_size> encode_length(std::uint32_t length);
 std::uint32_t decode_length(const char* bytes);
 
 /// State of an answer to "SRCH filename" while its bytes arrive.
-enum class SearchAnswer { incomplete, found, not_found, invalid };
+enum class SearchAnswer { incomplete, found, not_found, busy, invalid };
 /// Classifies the bytes received so far; exact match on the two possible answers.
 SearchAnswer parse_search_answer(std::string_view received, std::string_view filename);
 

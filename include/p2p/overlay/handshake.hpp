@@ -72,7 +72,7 @@ struct Handshake {
     std::optional<overlay::Hello> peer;
     std::string node_id;  ///< ours over TLS: the node id the peer's certificate proves
     std::string error;    ///< failed: why, when known (a TLS failure, a refusal)
-    std::optional<verdict::Refusal> refused_us;  ///< failed: the peer refused this node, and why
+    bool refused_us = false;  ///< failed: the peer refused this node and said why (busy, its verdict)
 };
 
 /// Runs the steps on a fresh connection, each within `limits`. `self` is our listening id;
