@@ -55,6 +55,7 @@ void list_known_peers(ConsoleContext& ctx) {
     for (const auto& e : known) {
         const auto ago = std::chrono::duration_cast<std::chrono::seconds>(now - e.last_seen).count();
         const bool neighbour = ctx.node.overlay() && ctx.node.overlay()->is_neighbour(e.id);
+        const auto refused = ctx.node.overlay() ? ctx.node.overlay()->refused_for(e.id) : std::nullopt;
         const auto pinned = ctx.node.pins().pinned(e.id);
         const auto record = ctx.node.reputation().find(pinned ? *pinned : e.id.to_string());
         ctx.out.line(e.id.to_string() + (ctx.node.is_connected(e.id) ? "  connected" : "  -") +
@@ -62,7 +63,8 @@ void list_known_peers(ConsoleContext& ctx) {
                   "  last seen " + std::to_string(std::max<long long>(ago, 0)) + " s ago" +
                   (pinned ? "  id " + pinned->substr(0, 7) : "") +
                   (record ? "  score " + std::to_string(record->score()) : "") +
-                  (is_banned(ctx.node.reputation(), ctx.node.pins(), e.id) ? "  banned" : ""));
+                  (is_banned(ctx.node.reputation(), ctx.node.pins(), e.id) ? "  banned" : "") +
+                  (refused ? "  refused, next link try in " + std::to_string(refused->count()) + " s" : ""));
     }
 }
 

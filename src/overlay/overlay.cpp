@@ -81,11 +81,22 @@ void Overlay::tick() {
     std::size_t chosen = 0;
     for (auto it = links_.begin(); it != links_.end();) {
         if (it->second.link->state() == OverlayLink::State::failed) {
-            // A bootstrap node not up yet, a neighbour gone: back off, doubling, to a bound.
+            // A bootstrap node not up yet, a neighbour gone: back off, doubling, to a bound. A
+            // refusal backs off longer (no retry storm on the refusing node), said once.
             auto& r = retry_[it->first];
-            const auto delay = std::min<std::chrono::milliseconds>(
-                config_.retry_max, config_.retry_first * (1u << std::min(r.failures, 10u)));
-            r = {now + delay, r.failures + 1};
+            const std::string& refusal = it->second.link->refusal();
+            const bool refused = !refusal.empty();
+            if (refused && !r.refused) r.failures = 0;
+            const auto delay = refused ? std::min<std::chrono::milliseconds>(
+                                             config_.refused_retry_max,
+                                             config_.refused_retry_first * (1u << std::min(r.failures, 10u)))
+                                       : std::min<std::chrono::milliseconds>(
+                                             config_.retry_max, config_.retry_first * (1u << std::min(r.failures, 10u)));
+            if (refused && !r.refused)
+                output_.line("Overlay link to " + it->first.to_string() + " " + refusal + "; backing off (next try in " +
+                             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(delay).count()) +
+                             " s, doubling to " + std::to_string(config_.refused_retry_max.count()) + " s; 'peers' shows it).");
+            r = {now + delay, r.failures + 1, refused};
             edges_.erase(it->first);
             it = links_.erase(it);  // stop() joins its finished thread
         } else {
@@ -99,7 +110,9 @@ void Overlay::tick() {
         else ++it;
     }
     for (auto it = retry_.begin(); it != retry_.end();) {  // long over: forget the failures
-        if (!links_.count(it->first) && now - it->second.at > config_.retry_max) it = retry_.erase(it);
+        const auto keep = it->second.refused ? std::chrono::duration_cast<std::chrono::milliseconds>(config_.refused_retry_max)
+                                             : std::chrono::duration_cast<std::chrono::milliseconds>(config_.retry_max);
+        if (!links_.count(it->first) && now - it->second.at > keep) it = retry_.erase(it);
         else ++it;
     }
     // At most one new address per tick, and never more than the neighbour count at once: a
@@ -309,6 +322,14 @@ Overlay::SearchResult Overlay::search(const std::string& name, unsigned ttl,
     searches_.erase(qid);  // the route stays until it expires: late hits end there quietly
     result.took = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start);
     return result;
+}
+
+std::optional<std::chrono::seconds> Overlay::refused_for(const PeerId& peer) const {
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    const auto it = retry_.find(peer);
+    const auto now = SteadyClock::now();
+    if (it == retry_.end() || !it->second.refused || it->second.at <= now) return std::nullopt;
+    return std::chrono::duration_cast<std::chrono::seconds>(it->second.at - now) + std::chrono::seconds(1);
 }
 
 bool Overlay::is_neighbour(const PeerId& peer) const {

@@ -58,10 +58,18 @@ bool OverlayLink::open(Socket& socket) {
     // Only our nodes get past the handshake; a lab peer or a busy node is no overlay
     // neighbour, and never sees a byte it does not understand.
     const Handshake shake = handshake(socket, self_, {connect_timeout_ * 3, &stopping_}, on_);
+    if (shake.kind == Handshake::Kind::failed && !shake.error.empty())
+        refusal_ = (shake.refused_us ? "refused us: " : "refused: ") + shake.error;
     if (shake.kind != Handshake::Kind::ours || !has_capability(shake.peer->capabilities, overlay::capability))
         return false;
-    if (on_.pins && pin_refusal(*on_.pins, to_, shake.node_id)) return false;  // not the node pinned there
-    if (on_.pins && on_.reputation && is_banned(*on_.reputation, *on_.pins, to_)) return false;
+    if (auto refusal = on_.pins ? pin_refusal(*on_.pins, to_, shake.node_id) : std::nullopt) {
+        refusal_ = "refused: " + *refusal;  // not the node pinned there
+        return false;
+    }
+    if (on_.pins && on_.reputation && is_banned(*on_.reputation, *on_.pins, to_)) {
+        refusal_ = "refused: it is banned";
+        return false;
+    }
     offer_dht(on_.dht, to_.host, shake.peer->capabilities);
     return true;
 }

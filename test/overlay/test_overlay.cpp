@@ -220,6 +220,30 @@ BOOST_AUTO_TEST_CASE(a_banned_node_is_told_why, *utf::timeout(120)) {
     BOOST_TEST(b.quit() == 0);
 }
 
+// A refused link backs off (5 s, doubling): the refusing node sees a few connections a minute,
+// not one every few seconds, and the refused node says so once; `peers` shows it.
+BOOST_AUTO_TEST_CASE(a_refused_link_backs_off_and_says_so_once, *utf::timeout(180) * utf::label("slow")) {
+    OverlayNode b({"--neighbours", "0"});
+    OverlayNode a({"--neighbours", "0"});  // only to learn its id, then restarted with the link
+    const std::string a_id = a.id(), a_port = std::to_string(a.port);
+    BOOST_TEST(a.quit() == 0);
+    BOOST_TEST(b.command("ban " + a_id + " 600") == "Banned " + a_id + " for 600 s.\n");
+    OverlayNode a2({"--neighbours", "1", "--bootstrap", b.id(), "--port", a_port});
+    BOOST_REQUIRE(a2.child->wait_for_at(0, "Overlay link to " + b.id() + " refused us: it bans this node for another ") !=
+                  std::string::npos);
+    const auto t0 = Clock::now();
+    std::this_thread::sleep_for(std::chrono::seconds(25));
+    // Tries at about 0, 5 and 15 s (the next at 35 s); without the back-off: 0, 2, 6, 14, 30.
+    const std::size_t tries = count(b.child->output(), " is banned; connection closed.");
+    BOOST_TEST(tries >= 2u);
+    BOOST_TEST(tries <= 3u, tries << " tries in " << seconds_since(t0) << " s after the first refusal");
+    BOOST_TEST(count(a2.child->output(), "backing off") == 1u);
+    BOOST_TEST(a2.command("peers").find(b.id() + "  -  -  last seen ") != std::string::npos);
+    BOOST_TEST(a2.command("peers").find("  refused, next link try in ") != std::string::npos);
+    BOOST_TEST(a2.quit() == 0);
+    BOOST_TEST(b.quit() == 0);
+}
+
 // Pinning: the first node id an address proves is kept; another key at that address, or plain
 // bytes where TLS was spoken, is refused until `unpin`.
 BOOST_AUTO_TEST_CASE(a_new_key_or_plain_bytes_at_a_pinned_address_are_refused, *utf::timeout(180)) {

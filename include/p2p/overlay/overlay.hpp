@@ -56,6 +56,10 @@ struct OverlayConfig {
     std::chrono::milliseconds connect_timeout{1000};
     std::chrono::milliseconds retry_first{2000};        ///< a failed link is retried after this,
     std::chrono::seconds retry_max{60};                 ///< doubling each failure up to this
+    /// A link refused (by the peer: a pin, a ban, busy; or by us) is retried after this,
+    /// doubling each refusal up to refused_retry_max; a link that comes up resets it.
+    std::chrono::milliseconds refused_retry_first{5000};
+    std::chrono::seconds refused_retry_max{600};
     std::size_t max_links = 32;                         ///< chosen + reply links, at most
     std::size_t routing_capacity = 1024;                ///< queries remembered (in flight) at most
     std::chrono::seconds routing_ttl{60};               ///< a query id is remembered this long
@@ -104,6 +108,9 @@ public:
 
     /// A link we chose (not a link back), up.
     bool is_neighbour(const PeerId& peer) const;
+    /// How long until a link to `peer` may be tried again after it refused one (or we did);
+    /// nothing when it is not backed off for a refusal.
+    std::optional<std::chrono::seconds> refused_for(const PeerId& peer) const;
     /// The overlay as far as gossip tells: Graphviz DOT.
     std::string topology_dot() const;
 
@@ -154,6 +161,7 @@ private:
     struct Retry {
         std::chrono::steady_clock::time_point at;
         unsigned failures = 0;
+        bool refused = false;  ///< the last failure was a refusal: the longer back-off
     };
     std::map<PeerId, Retry> retry_;
     std::map<std::string, Route> routes_;

@@ -46,6 +46,9 @@ public:
     bool send(const std::string& line);
     State state() const { return state_.load(); }
     const PeerId& peer() const { return to_; }
+    /// Once state() is failed: why the peer or this node refused the link ("refused us: it bans
+    /// this node for another 597 s"), or empty when it simply did not come up.
+    const std::string& refusal() const { return refusal_; }
     /// Messages dropped because the queue was full (a slow or stalled neighbour).
     std::size_t dropped() const { return dropped_.load(); }
 
@@ -69,6 +72,7 @@ private:
     std::atomic<State> state_{State::connecting};
     std::atomic<bool> stopping_{false};
     std::atomic<std::size_t> dropped_{0};
+    std::string refusal_;  ///< written by the link's thread before state_ turns failed, read after
 
     /// Guards queue_ and socket_: senders append from any thread; stop() shuts socket_ down
     /// to wake a blocked send. Never held across a connect or a send.
