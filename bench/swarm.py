@@ -80,7 +80,7 @@ class Lab:
         state = os.path.join(self.root, name + '-state')
         os.makedirs(shared, exist_ok=True)
         peer = Peer('node', 0, shared, self.node, None, self.log, quiet=False,
-                    extra=['--state', state, '--neighbours', '0'] + list(extra))
+                    extra=['--state', state, '--neighbours', '0', '--verbose'] + list(extra))
         self.nodes.append(peer)
         _, line = peer.expect('Node listening on', 15)
         peer.port = int(line.rsplit(':', 1)[1])

@@ -3,9 +3,11 @@
 #include "p2p/net/peer_id.hpp"
 #include "p2p/node/node.hpp"
 #include "p2p/node/node_options.hpp"
+#include "p2p/util/node_log.hpp"
 #include "p2p/util/output.hpp"
 
 #include <atomic>
+#include <memory>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -48,6 +50,10 @@ int run(int argc, char* argv[]) {
     install_signal_handlers();
     std::cout.flush();  // the port prompt; from here on only `output` writes to stdout
     p2p::Output output(STDOUT_FILENO, options.quiet, ::isatty(STDOUT_FILENO) == 1);
+    // The detail lines' file, in the state folder (none without one); lives past node.stop().
+    std::unique_ptr<p2p::NodeLog> log;
+    if (!config.state_dir.empty()) log = std::make_unique<p2p::NodeLog>(config.state_dir / "node.log");
+    output.set_detail(options.verbose, log.get());
     p2p::Node node(config, output);
     g_exit_event = &node.exit_event();
     std::error_code ec;
@@ -58,6 +64,7 @@ int run(int argc, char* argv[]) {
         return 1;
     }
     if (!options.state_note.empty()) output.line(options.state_note);
+    if (log && !log->error().empty()) output.line("No log file is kept: " + log->error() + ".");
     p2p::Console console(node, output, STDIN_FILENO, g_wake_pipe[0]);
     console.run();
     node.stop();

@@ -79,9 +79,12 @@ void Node::start(std::error_code& ec) {
         Manifest::default_chunk_size, [this](const std::string& name, const Manifest& m, std::chrono::milliseconds took) {
             char secs[32];
             std::snprintf(secs, sizeof secs, "%.1f", took.count() / 1000.0);
-            output_.server_line("Manifest of " + name + " ready: " + std::to_string(m.chunk_count()) +
-                                (m.chunk_count() == 1 ? " chunk, root " : " chunks, root ") +
-                                m.root_hex().substr(0, 16) + "... (" + secs + " s).");
+            const std::string line = "Manifest of " + name + " ready: " + std::to_string(m.chunk_count()) +
+                                     (m.chunk_count() == 1 ? " chunk, root " : " chunks, root ") +
+                                     m.root_hex().substr(0, 16) + "... (" + secs + " s).";
+            // One that took a second or more explains a busy disk: always said.
+            if (took >= std::chrono::seconds(1)) output_.server_line(line);
+            else output_.detail_line(line);
         });
     try {
         listener_->start();

@@ -141,7 +141,9 @@ ParsedOptions parse_options(int argc, char* argv[]) {
          "the same")
         ("trace", "print every wire message sent and received: direction, peer, the bytes and "
          "what they mean")
-        ("quiet,q", "do not print server-side lines (connections, requests, responses, traces)");
+        ("quiet,q", "do not print server-side lines (connections, requests, responses, traces)")
+        ("verbose,v", "also print the background lines the lab has none of (a manifest ready, the node id "
+         "a peer proved); they always go to <state>/node.log");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -287,6 +289,7 @@ ParsedOptions parse_options(int argc, char* argv[]) {
         }
     }
     result.quiet = vm.count("quiet") > 0;
+    result.verbose = vm.count("verbose") > 0;
     return result;
 }
 

@@ -84,7 +84,7 @@ bool HelloAcceptor::on_line(SessionIo& io, const std::string& message) {
             return false;
         }
         node_id_ = socket.tls()->peer_id();
-        io.log("Peer " + io.name() + " has node id " + node_id_ + " (" + socket.tls()->description() + ").");
+        io.detail("Peer " + io.name() + " has node id " + node_id_ + " (" + socket.tls()->description() + ").");
     }
     // With a secret, nothing of an unproven peer is kept: not its pin, not its id.
     if (secret && parts_.gate) {

@@ -1,5 +1,7 @@
 #include "p2p/util/output.hpp"
 
+#include "p2p/util/node_log.hpp"
+
 #include "p2p/util/worker_thread.hpp"
 
 #include <boost/thread/lock_guard.hpp>
@@ -63,6 +65,11 @@ void Output::line(const std::string& text) { submit(Kind::line, text); }
 
 void Output::server_line(const std::string& text) {
     if (!quiet_) submit(Kind::server_line, text);
+}
+
+void Output::detail_line(const std::string& text) {
+    if (log_) log_->append(text);
+    if (verbose_) server_line(text);
 }
 
 void Output::prompt() { submit(Kind::prompt, {}); }

@@ -143,7 +143,7 @@ private:
 // the HELLOs (lab bytes and our own), then only TLS records - no request, no file byte - and
 // each node learns the other's node id from its certificate.
 BOOST_AUTO_TEST_CASE(our_nodes_speak_tls_and_learn_each_others_id, *utf::timeout(120)) {
-    OverlayNode a({"--neighbours", "0"}), b({"--neighbours", "0"});
+    OverlayNode a({"--neighbours", "0"}), b({"--neighbours", "0", "--verbose"});  // b shows the node id it learns
     const std::string secret_name = "tls-secret-name.bin";
     write_file(b.dir / "shared" / secret_name, 300000, 11);
     const std::string body = read_file(b.dir / "shared" / secret_name);

@@ -29,7 +29,8 @@ constexpr std::uint64_t mib = 1024 * 1024;
 /// The files are written once all have started, so their indexers hash them in parallel.
 std::vector<std::unique_ptr<OverlayNode>> sources(int n, const std::string& name, std::uint64_t size, unsigned seed,
                                                   const std::vector<std::string>& extra = {"--max-upload-rate", "2M"}) {
-    std::vector<std::string> args = {"--neighbours", "0"};
+    // --verbose: the "Manifest of ... ready" lines they wait for are detail lines.
+    std::vector<std::string> args = {"--neighbours", "0", "--verbose"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<std::unique_ptr<OverlayNode>> nodes;
     for (int i = 0; i < n; ++i) nodes.push_back(std::make_unique<OverlayNode>(args));
@@ -65,7 +66,7 @@ BOOST_AUTO_TEST_SUITE(integration)
 // the last line is the one scripts wait for.
 BOOST_AUTO_TEST_CASE(four_sources_share_one_download, *utf::timeout(300)) {
     auto sources = ::sources(4, "big.bin", 12 * mib + 12345, 5);
-    OverlayNode me({"--neighbours", "0"});
+    OverlayNode me({"--neighbours", "0", "--verbose"});  // it waits for its manifest line
     const std::string out = me.command("get big.bin" + ids(sources), big_transfer);
     BOOST_TEST(last_line(out) == "big.bin: " + std::to_string(12 * mib + 12345) + " bytes received from 4 sources.", out);
     BOOST_TEST(out.find("Every chunk verified (SHA-256, root ") != std::string::npos, out);
@@ -199,6 +200,30 @@ BOOST_AUTO_TEST_CASE(without_a_manifest_the_file_comes_whole, *utf::timeout(120)
     BOOST_TEST(src.child->wait_for_at(0, ":  261 late.txt found. Length in bytes: 1000, SHA-256 after the data") != std::string::npos);
     BOOST_TEST(src.quit() == 0);
     BOOST_TEST(me.quit() == 0);
+}
+
+// The console shows what the user can act on: a small file's manifest is a detail line, kept in
+// <state>/node.log and printed only with --verbose (a slow one is always printed).
+BOOST_AUTO_TEST_CASE(manifest_lines_go_to_the_log_and_to_the_console_only_with_verbose, *utf::timeout(180)) {
+    TempDir folder;
+    constexpr std::size_t files = 50;
+    for (std::size_t i = 0; i < files; ++i) write_file(folder / ("f" + std::to_string(i) + ".txt"), 100, unsigned(i));
+    for (const bool verbose : {false, true}) {
+        BOOST_TEST_CONTEXT("verbose " << verbose) {
+            std::vector<std::string> args = {"--neighbours", "0", "--shared", folder.path().string()};
+            if (verbose) args.push_back("--verbose");
+            OverlayNode n(args);  // its own state folder: every file is hashed again
+            const fs::path log = n.dir / "state" / "node.log";
+            const auto deadline = Clock::now() + patience;
+            while (count(read_file(log), "Manifest of ") < files && Clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            BOOST_TEST(count(read_file(log), "Manifest of ") == files);
+            BOOST_TEST(count(read_file(log), " ready: 1 chunk, root ") == files);
+            n.command("lp");  // a round trip: what was printed before it is on the console now
+            BOOST_TEST(count(n.child->output(), "Manifest of ") == (verbose ? files : 0u), n.child->output());
+            BOOST_TEST(n.quit() == 0);
+        }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

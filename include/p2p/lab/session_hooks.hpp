@@ -35,6 +35,8 @@ public:
     void rename(std::string name);
     /// One server line (--quiet silences it).
     void log(const std::string& line) { output_.server_line(line); }
+    /// One detail line: the log file, the console only with --verbose (output.hpp).
+    void detail(const std::string& line) { output_.detail_line(line); }
     /// Writes and traces; false when the connection failed.
     bool send(const std::string& bytes);
     /// Bytes already read behind the line being handled (none, before TLS starts).

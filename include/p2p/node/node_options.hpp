@@ -15,6 +15,7 @@ struct ParsedOptions {
     std::optional<int> exit_code;
     NodeConfig config;
     bool quiet = false;       ///< --quiet: no server lines
+    bool verbose = false;     ///< --verbose: detail lines on the console too (output.hpp)
     std::string state_note;   ///< to print once the console is up (a state folder not used)
 
     /// Prints "p2p-node: <message>" and the --help hint; exit code 2.

@@ -22,6 +22,8 @@
 
 namespace p2p {
 
+class NodeLog;
+
 class Output {
 public:
     /// Queue bounds of the writer thread.
@@ -50,6 +52,15 @@ public:
     /// A line from the listener or a handler thread; dropped with --quiet, or when the queue
     /// is full. Never waits for the console.
     void server_line(const std::string& text);
+    /// A background line the lab has no counterpart for (a manifest ready, a proved node id):
+    /// to the log, and on the console only with --verbose (as a server line). From any thread.
+    void detail_line(const std::string& text);
+    /// Where detail lines go: `log` (may be null) always, the console when `verbose`. Set once,
+    /// before any thread that prints them starts.
+    void set_detail(bool verbose, NodeLog* log) {
+        verbose_ = verbose;
+        log_ = log;
+    }
     /// The ">:" prompt, without newline.
     void prompt();
     /// Replaces the current progress line (terminal only).
@@ -92,6 +103,8 @@ private:
 
     const bool quiet_;
     const bool interactive_;
+    bool verbose_ = false;    ///< set_detail(): detail lines on the console too
+    NodeLog* log_ = nullptr;  ///< set_detail(): where detail lines are kept
     const Limits limits_;
     std::ostream* stream_ = nullptr;  ///< direct mode: the stream written to
     int fd_ = -1;                     ///< writer mode: the descriptor written to
