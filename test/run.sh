@@ -32,7 +32,7 @@ skip_modules=""
 is_skipped() { case " $(echo $skip_modules) " in *" $1 "*) return 0 ;; esac; return 1; }
 # The modules whose code under test starts no thread: TSan has nothing to find there, and
 # compiling them for it cost CI a minute. A module that starts threads must not be listed.
-single_threaded="test_command_table test_verdict test_node_log test_protocol test_line_reader test_file_index test_handler test_known_peers
+single_threaded="test_command_table test_verdict test_node_log test_progress_bar test_protocol test_line_reader test_file_index test_handler test_known_peers
     test_overlay_protocol test_peer_id test_scan_targets test_trace test_identity test_reputation
     test_chunk_picker test_swarm_protocol test_manifest"
 # The modules whose code under test is the fuzz target's (fuzz/Jamfile: the parsers, built

@@ -46,8 +46,9 @@ void get(ConsoleContext& ctx, const std::vector<std::string>& args) {
     std::function<void(const SwarmDownload::Progress&)> progress;
     if (ctx.out.interactive())
         progress = [&bar](const SwarmDownload::Progress& p) {
-            bar.show(p.done, p.total, p.received,
-                     "  " + std::to_string(p.active_sources) + (p.active_sources == 1 ? " source" : " sources"));
+            // Done: the sources that delivered (none is active any more); before: those at work.
+            const std::size_t n = p.done == p.total ? p.delivering_sources : p.active_sources;
+            bar.show(p.done, p.total, p.received, "  " + std::to_string(n) + (n == 1 ? " source" : " sources"));
         };
     auto note = [&ctx](const std::string& line) { ctx.out.line(protocol::escape_control(line)); };
     const Node::GetResult r = ctx.node.get(name, sources, overwrite, note, progress);

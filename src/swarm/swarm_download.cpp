@@ -226,8 +226,10 @@ SwarmDownload::Result SwarmDownload::run(std::vector<Source> sources,
     const auto started = std::chrono::steady_clock::now();
     auto last_shown = started - std::chrono::seconds(1);
     auto last_saved = started;
-    auto snapshot = [&] {
-        return Progress{resumed_bytes_ + received_, manifest_->size, received_, active_};
+    auto snapshot = [&] {  // under mutex_, which guards each worker's count too
+        std::size_t delivering = 0;
+        for (const auto& w : workers_) delivering += w->delivered > 0 ? 1 : 0;
+        return Progress{resumed_bytes_ + received_, manifest_->size, received_, active_, delivering};
     };
     boost::unique_lock<boost::mutex> lock(mutex_);
     for (;;) {

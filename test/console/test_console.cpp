@@ -861,7 +861,9 @@ BOOST_AUTO_TEST_CASE(progress_bar_on_a_terminal_only) {
     write_file(b / "big.bin", size, 5);
 
     TempDir dir;
-    const std::string cmd = node_binary().string() + " --quiet --port 0 --shared " + dir.path().string();
+    // The rate limit makes the download last longer than a refresh of the bar (100 ms), so it
+    // shows a rate and an ETA: a shorter one shows neither (test_progress_bar).
+    const std::string cmd = node_binary().string() + " --quiet --max-download-rate 64M --port 0 --shared " + dir.path().string();
     Child tty({"script", "-qfec", cmd, "/dev/null"}, dir.path());
     BOOST_REQUIRE(tty.wait_for_at(0, prompt) != std::string::npos);
     tty.send("connect " + b.pid() + "\n");

@@ -10,6 +10,14 @@
 
 namespace p2p {
 
+/// How often the bar is redrawn; a transfer shorter than this shows no rate and no ETA (a few
+/// milliseconds say nothing about a speed).
+constexpr std::chrono::milliseconds progress_refresh{100};
+
+/// The bar's text for `done` of `total` bytes, `arrived` of them in `elapsed`. Pure.
+std::string format_progress(std::uint64_t done, std::uint64_t total, std::uint64_t arrived,
+                            std::chrono::steady_clock::duration elapsed, const std::string& extra);
+
 class ProgressBar {
 public:
     explicit ProgressBar(Output& out) : out_(out), start_(Clock::now()), last_(start_) {}

@@ -64,6 +64,7 @@ public:
         std::uint64_t done = 0, total = 0;  ///< verified bytes (kept ones included), file size
         std::uint64_t received = 0;         ///< verified bytes that arrived in this run
         std::size_t active_sources = 0;
+        std::size_t delivering_sources = 0;  ///< sources that delivered a verified chunk so far
     };
     struct Result {
         enum class Kind { saved, exists, incomplete, interrupted, changed, write_failed } kind;
