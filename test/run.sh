@@ -197,9 +197,13 @@ run_layers() {
     mkdir -p "$fake/src/lab" "$fake/src/net" "$fake/include/p2p/overlay"
     echo '#include "p2p/overlay/overlay.hpp"' >"$fake/src/lab/session.cpp"
     echo '#include "p2p/lab/protocol.hpp"' >"$fake/src/net/socket.cpp"
+    printf '#include <p2p/overlay/overlay.hpp>\n#include "../overlay/link.hpp"\n#include "p2p/swarm.hpp"\n' >"$fake/src/lab/listener.cpp"
     python3 tools/layers.py --root "$fake" --lab >"$fake/lab.out" 2>&1; rc=$?
     python3 tools/layers.py --root "$fake" >"$fake/all.out" 2>&1
     if [ $rc -eq 1 ] && grep -q 'src/lab/session.cpp: the lab' "$fake/lab.out" &&
+       grep -q 'src/lab/listener.cpp: the lab.s node includes p2p/overlay/' "$fake/lab.out" &&
+       grep -q 'src/lab/listener.cpp: includes "../overlay/link.hpp"' "$fake/lab.out" &&
+       grep -q 'src/lab/listener.cpp: includes "p2p/swarm.hpp"' "$fake/lab.out" &&
        grep -q 'src/net/socket.cpp: includes p2p/lab/ (upward' "$fake/all.out"; then
         echo "  [layers] the checker finds a lab include of an extension and an upward include"
         total_passed=$((total_passed + 1))

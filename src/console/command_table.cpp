@@ -1,15 +1,22 @@
 #include "p2p/console/command_table.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace p2p {
 
 void CommandTable::add(Command command) {
     const std::string name = command.name;
-    commands_[name] = std::move(command);
+    if (commands_.count(name) || aliases_.count(name))
+        throw std::logic_error("console command '" + name + "' registered twice");
+    commands_.emplace(name, std::move(command));
 }
 
-void CommandTable::alias(const std::string& alias, const std::string& name) { aliases_[alias] = name; }
+void CommandTable::alias(const std::string& alias, const std::string& name) {
+    if (!commands_.count(name) || commands_.count(alias) || aliases_.count(alias))
+        throw std::logic_error("console alias '" + alias + "' for '" + name + "' does not fit the table");
+    aliases_[alias] = name;
+}
 
 const Command* CommandTable::find(const std::string& name) const {
     const auto alias = aliases_.find(name);

@@ -1,5 +1,5 @@
-// The lab's commands (help, quit, scan, lp, connect, disconnect, sf, request), worded as the
-// lab prints them, and `limit`, which bounds every transfer, the lab's too.
+// The lab's commands (quit, scan, lp, connect, disconnect, sf, request; `help` is the
+// console's), worded as the lab prints them, and `limit`, which bounds every transfer.
 #include "p2p/console/commands.hpp"
 #include "p2p/console/progress_bar.hpp"
 #include "p2p/console/scan_targets.hpp"

@@ -13,7 +13,9 @@ SessionExtensions session_extensions(const SessionCapabilities& on) {
     ext.digests = on.indexer;
     std::shared_ptr<SecretGate> gate;
     if (on.link.secret) {
-        gate = std::make_shared<SecretGate>(*on.link.secret, on.slots, on.handshake_deadline, is_hello_line);
+        // Before the proof only a HELLO passes, and only when the overlay answers it.
+        gate = std::make_shared<SecretGate>(*on.link.secret, on.slots, on.handshake_deadline,
+                                            on.overlay ? is_hello_line : std::function<bool(const std::string&)>());
         ext.hooks.gate = gate;
     }
     if (on.overlay)

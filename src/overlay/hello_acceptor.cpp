@@ -86,8 +86,12 @@ bool HelloAcceptor::on_line(SessionIo& io, const std::string& message) {
         node_id_ = socket.tls()->peer_id();
         io.detail("Peer " + io.name() + " has node id " + node_id_ + " (" + socket.tls()->description() + ").");
     }
-    // With a secret, nothing of an unproven peer is kept: not its pin, not its id.
-    if (secret && parts_.gate) {
+    // With a secret, nothing of an unproven peer is kept: not its pin, not its id. Without a
+    // gate to wait for the proof nobody could check it: refuse rather than serve unproven.
+    if (secret) {
+        if (!parts_.gate) return false;
+        // `this` outlives the callback: the gate and this acceptor belong to the same session's
+        // hooks, and the gate moves the callback out before calling it.
         parts_.gate->await_proof([this](SessionIo& proven) { return accept_peer(proven); });
         return true;
     }

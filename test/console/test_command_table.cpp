@@ -51,6 +51,16 @@ BOOST_AUTO_TEST_CASE(aliases_and_unknown_names) {
     BOOST_TEST(!table.find("HELP"));
 }
 
+BOOST_AUTO_TEST_CASE(a_name_is_taken_once) {
+    CommandTable table;
+    table.add(command("get", {}));
+    BOOST_CHECK_THROW(table.add(command("get", {})), std::logic_error);
+    BOOST_CHECK_THROW(table.alias("?", "help"), std::logic_error);  // no such command
+    table.alias("g", "get");
+    BOOST_CHECK_THROW(table.alias("g", "get"), std::logic_error);
+    BOOST_CHECK_THROW(table.add(command("g", {})), std::logic_error);
+}
+
 BOOST_AUTO_TEST_CASE(completion_offers_the_names_with_the_typed_prefix) {
     CommandTable table;
     for (const char* name : {"disconnect", "dht", "connect", "search", "sf", "scan"}) table.add(command(name, {}));

@@ -30,8 +30,10 @@ public:
     /// Rank at which our lines start, after the lab's.
     static constexpr int ours = 100;
 
+    /// Throws std::logic_error for a name already taken (two groups registering one command).
     void add(Command command);
-    /// Another name for a command already added (`?` for `help`).
+    /// Another name for a command already added (`?` for `help`); throws std::logic_error
+    /// otherwise.
     void alias(const std::string& alias, const std::string& name);
     /// The command named `name`, or null.
     const Command* find(const std::string& name) const;

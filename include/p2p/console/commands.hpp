@@ -36,7 +36,8 @@ struct ConsoleContext {
     long long score(const PeerId& peer) const;
 };
 
-/// help, quit, scan, lp, connect, disconnect, sf, request, limit (lab_commands.cpp).
+/// quit, scan, lp, connect, disconnect, sf, request, limit (lab_commands.cpp; help and `?` are
+/// the console's own, console.cpp).
 void add_lab_commands(CommandTable& table, ConsoleContext& ctx);
 /// search, peers, topology (overlay_commands.cpp).
 void add_overlay_commands(CommandTable& table, ConsoleContext& ctx);

@@ -75,6 +75,13 @@ public:
 /// One session's handlers, keyed by a line's first word, and its gate (null: always open).
 class SessionHooks {
 public:
+    // One session's: its handlers and gate keep that peer's state, so a copy would share it.
+    SessionHooks() = default;
+    SessionHooks(const SessionHooks&) = delete;
+    SessionHooks& operator=(const SessionHooks&) = delete;
+    SessionHooks(SessionHooks&&) = default;
+    SessionHooks& operator=(SessionHooks&&) = default;
+
     /// `verb`'s lines go to `handler`: the verb alone when `bare`, or followed by one of
     /// `separators` and more (the exact forms its protocol defines; others stay the lab's).
     void add(std::string verb, LineHandler handler, bool bare = false, std::string separators = " ");

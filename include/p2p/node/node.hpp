@@ -159,9 +159,9 @@ private:
     /// not fatal: dht_ stays null).
     std::string start_dht();
     ReadLimits read_limits() { return {config_.stall_timeout, &exit_, &download_limit_}; }
-    /// Connects and runs the handshake, checking bans and pins; `out` is the connection.
     /// What our connections offer and check beyond the lab's (handshake.hpp), as now on.
     Capabilities capabilities_on();
+    /// Connects and runs the handshake, checking bans and pins; `out` is the connection.
     ConnectResult open(const PeerId& peer, Socket& out, Handshake& shake, std::string* why);
     /// A peer answered: it is known from now on, and the list on disk says so.
     /// A peer we reached first-hand; `overlay`: it said it speaks the overlay.
