@@ -24,7 +24,9 @@ std::optional<std::string> read_line(Socket& socket, const ReadLimits& limits) {
 }
 
 // Step 4, the connecting side: our proof first, then the peer's, both bound to this session.
-bool prove_secret(Socket& socket, const NetworkSecret& secret, const ReadLimits& limits, std::string& error) {
+// `refused_us`: it closed on our proof (another secret), rather than failing to prove its own.
+bool prove_secret(Socket& socket, const NetworkSecret& secret, const ReadLimits& limits, std::string& error,
+                  bool& refused_us) {
     const std::string proof = secret.proof_line(*socket.tls(), NetworkSecret::Role::client);
     std::error_code ec;
     if (proof.empty()) {
@@ -42,6 +44,7 @@ bool prove_secret(Socket& socket, const NetworkSecret& secret, const ReadLimits&
     if (!line || !secret.check(*socket.tls(), NetworkSecret::Role::server, *line)) {
         error = line ? "it did not prove the network secret"
                      : "it refused our proof of the network secret (another secret?)";
+        refused_us = !line;
         return false;
     }
     return true;
@@ -119,6 +122,7 @@ Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits
     }
     if (!secret && peer_has_secret) {
         result.error = "its network has a secret, and this node has none (--secret FILE)";
+        result.refused_us = true;  // it will serve nothing to a node that cannot prove one
         return result;
     }
     if (wants_tls(tls, answer.hello.capabilities)) {
@@ -127,7 +131,7 @@ Handshake handshake(Socket& socket, const PeerId& self, const ReadLimits& limits
         result.node_id = socket.tls()->peer_id();
         trace_note(socket, Trace::Dir::received, socket.tls()->description() + ", node id " + result.node_id);
     }
-    if (secret && !prove_secret(socket, *secret, limits, result.error)) {
+    if (secret && !prove_secret(socket, *secret, limits, result.error, result.refused_us)) {
         result.node_id.clear();  // unproven: nothing of it may be kept (no pin)
         return result;
     }

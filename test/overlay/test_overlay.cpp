@@ -342,9 +342,9 @@ BOOST_AUTO_TEST_CASE(with_a_secret_only_nodes_that_prove_it_are_served, *utf::ti
 
     OverlayNode none({"--neighbours", "0"}), other({"--neighbours", "0", "--secret", s2.string()});
     BOOST_TEST(none.command("request sec.bin " + b.id()).find(
-                   "refused: its network has a secret, and this node has none (--secret FILE).") != std::string::npos);
+                   "refused us: its network has a secret, and this node has none (--secret FILE).") != std::string::npos);
     BOOST_TEST(other.command("request sec.bin " + b.id()).find(
-                   "refused: it refused our proof of the network secret (another secret?).") != std::string::npos);
+                   "refused us: it refused our proof of the network secret (another secret?).") != std::string::npos);
     BOOST_TEST(!fs::exists(none.dir / "shared" / "sec.bin"));
     BOOST_TEST(!fs::exists(other.dir / "shared" / "sec.bin"));
     BOOST_TEST(b.child->wait_for_at(0, "Peer " + other.id() + " did not prove the network secret; nothing is served") != std::string::npos);
@@ -445,7 +445,7 @@ BOOST_AUTO_TEST_CASE(a_man_in_the_middle_cannot_relay_the_proof, *utf::timeout(1
     mitm.join();
     BOOST_TEST(a_proof_relayed.rfind("PROOF ", 0) == 0u, a_proof_relayed);
     BOOST_TEST(b_answer == "");
-    BOOST_TEST(out.find("refused: it refused our proof of the network secret") != std::string::npos, out);
+    BOOST_TEST(out.find("refused us: it refused our proof of the network secret") != std::string::npos, out);
     BOOST_TEST(b.child->wait_for_at(0, "did not prove the network secret; nothing is served") != std::string::npos);
     BOOST_TEST(a.quit() == 0);
     BOOST_TEST(b.quit() == 0);
