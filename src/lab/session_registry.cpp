@@ -23,20 +23,36 @@ void SessionRegistry::reap_locked() {
     }
 }
 
+void SessionRegistry::finished(const std::shared_ptr<std::atomic<bool>>& done) {
+    {
+        boost::lock_guard<boost::mutex> lock(mutex_);
+        done->store(true);
+    }
+    ended_.notify_all();
+}
+
 SessionRegistry::Admit SessionRegistry::start(std::shared_ptr<Socket> socket,
-                                              std::function<void()> body) {
-    boost::lock_guard<boost::mutex> lock(mutex_);
-    if (stopping_) return Admit::stopping;
-    reap_locked();
-    if (entries_.size() >= max_sessions_) return Admit::full;
+                                              std::function<void()> body,
+                                              std::chrono::milliseconds wait_for_place) {
+    boost::unique_lock<boost::mutex> lock(mutex_);
+    const auto deadline = boost::chrono::steady_clock::now() +
+                          boost::chrono::milliseconds(wait_for_place.count());
+    for (;;) {
+        if (stopping_) return Admit::stopping;
+        reap_locked();
+        if (entries_.size() < max_sessions_) break;
+        if (boost::chrono::steady_clock::now() >= deadline) return Admit::full;
+        ended_.wait_until(lock, deadline);
+    }
     auto done = std::make_shared<std::atomic<bool>>(false);
     // The entry exists before its thread, so nothing can throw between starting the thread and
     // owning it (a joinable boost::thread destroyed by unwinding terminates the process).
     entries_.push_back({std::move(socket), boost::thread(), done});
     try {
-        entries_.back().thread = start_worker("session", [body = std::move(body), done] {
+        // `this` outlives the thread: the destructor joins every one.
+        entries_.back().thread = start_worker("session", [this, body = std::move(body), done] {
             body();  // Session::run() catches everything
-            done->store(true);
+            finished(done);
         });
     } catch (const std::exception&) {  // thread_resource_error (a thread limit), bad_alloc
         entries_.pop_back();
@@ -49,6 +65,7 @@ void SessionRegistry::stop_all() {
     boost::lock_guard<boost::mutex> lock(mutex_);
     stopping_ = true;
     for (auto& e : entries_) e.socket->shutdown();
+    ended_.notify_all();  // a start() waiting for a place returns 'stopping'
 }
 
 void SessionRegistry::join_all() {

@@ -144,7 +144,11 @@ void Node::on_accept(Socket socket, std::uint16_t peer_port) {
     if (config_.secret) on.slots = &handshake_slots_;
     on.indexer = indexer_.get();
     auto session = std::make_shared<Session>(shared, peer_port, *index_, output_, config_.session, exit_, session_extensions(on));
-    const auto admit = sessions_.start(shared, [session] { session->run(); });
+    auto admit = sessions_.start(shared, [session] { session->run(); });
+    // Every thread taken while some are unproven (silent connections under a secret): the
+    // oldest unproven one makes room, and its thread, only returning, frees a place at once.
+    if (admit == SessionRegistry::Admit::full && config_.secret && handshake_slots_.evict_oldest())
+        admit = sessions_.start(shared, [session] { session->run(); }, std::chrono::seconds(1));
     if (admit == SessionRegistry::Admit::started) {
         // Only an admitted connection takes a slot, evicting the oldest unproven one if need be.
         if (config_.secret) handshake_slots_.enter(shared);

@@ -16,6 +16,19 @@ void HandshakeSlots::enter(const std::shared_ptr<Socket>& socket) {
     waiting_.push_back(socket);
 }
 
+bool HandshakeSlots::evict_oldest() {
+    boost::lock_guard<boost::mutex> lock(mutex_);
+    while (!waiting_.empty()) {
+        auto oldest = waiting_.front().lock();
+        waiting_.pop_front();
+        if (oldest) {
+            oldest->shutdown();
+            return true;
+        }
+    }
+    return false;
+}
+
 void HandshakeSlots::leave(const Socket* socket) {
     boost::lock_guard<boost::mutex> lock(mutex_);
     waiting_.erase(std::remove_if(waiting_.begin(), waiting_.end(),

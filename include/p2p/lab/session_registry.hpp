@@ -3,10 +3,12 @@
 
 #include "p2p/net/socket.hpp"
 
+#include <boost/thread/condition_variable.hpp>
 #include <boost/thread/mutex.hpp>
 #include <boost/thread/thread.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <list>
@@ -25,7 +27,10 @@ public:
     /// Runs `body` on a new thread that owns a share of `socket`. Joins finished threads first.
     /// Refused when the cap is reached, no thread can be started (a process or cgroup thread
     /// limit) or stop_all() has begun; the caller then answers and closes the socket.
-    Admit start(std::shared_ptr<Socket> socket, std::function<void()> body);
+    /// At the cap, waits up to `wait_for_place` for a session to end: for a caller that has just
+    /// shut one down (an evicted unproven connection), whose thread is only returning.
+    Admit start(std::shared_ptr<Socket> socket, std::function<void()> body,
+                std::chrono::milliseconds wait_for_place = std::chrono::milliseconds(0));
 
     /// Refuses new sessions and shuts down every session socket, waking its blocked thread.
     void stop_all();
@@ -42,6 +47,7 @@ private:
         std::shared_ptr<std::atomic<bool>> done;
     };
     void reap_locked();
+    void finished(const std::shared_ptr<std::atomic<bool>>& done);
 
     const std::size_t max_sessions_;
     /// Guards entries_ and stopping_: a session admitted while stop_all() runs would otherwise
@@ -50,6 +56,7 @@ private:
     mutable boost::mutex mutex_;
     std::list<Entry> entries_;
     bool stopping_ = false;
+    boost::condition_variable ended_;  ///< a session thread finished (with mutex_)
 };
 
 }  // namespace p2p

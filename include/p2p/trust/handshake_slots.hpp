@@ -21,6 +21,9 @@ public:
     /// A new unproven connection; when all slots are taken the oldest is shut down (its
     /// session then ends at once) and forgotten.
     void enter(const std::shared_ptr<Socket>& socket);
+    /// Shuts down the oldest unproven connection, if any: to make room for a new one when every
+    /// handler thread is taken. False when none waits.
+    bool evict_oldest();
     /// The connection proved the secret, or ended: its slot is free.
     void leave(const Socket* socket);
     std::size_t taken() const;
