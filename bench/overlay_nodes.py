@@ -89,7 +89,8 @@ class Node:
         os.makedirs(self.shared)
         os.makedirs(os.path.join(folder, 'state'))
         cmd = ['timeout', '-k', '5', str(args.node_limit), args.node, '--port', '0',
-               '--shared', self.shared, '--state', os.path.join(folder, 'state')] + extra
+               '--shared', self.shared, '--state', os.path.join(folder, 'state'),
+               '--verbose'] + extra  # --verbose: the 'is node' lines connected_from() counts
         if args.trace:
             cmd.append('--trace')
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -146,8 +146,8 @@ for i in $(seq "$nodes"); do
     d=$tmp/n$i
     mkdir -p "$d/shared" "$d/state"
     mkfifo "$d/in"
-    opts=(--neighbours 0)
-    [ "$i" -gt 1 ] && opts=(--neighbours 1 --bootstrap "10.77.0.$((i - 1)):$port")
+    opts=(--neighbours 0 --verbose)  # --verbose: the 'is node' lines waited for below
+    [ "$i" -gt 1 ] && opts=(--verbose --neighbours 1 --bootstrap "10.77.0.$((i - 1)):$port")
     # setsid: a Ctrl-C reaches this script (whose trap ends the nodes), not the nodes directly.
     setsid ip netns exec "$prefix-n$i" "$node_bin" --host "10.77.0.$i" --port "$port" "${opts[@]}" \
         --shared "$d/shared" --state "$d/state" <"$d/in" >"$d/log" 2>&1 &

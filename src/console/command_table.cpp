@@ -24,22 +24,21 @@ const Command* CommandTable::find(const std::string& name) const {
     return it == commands_.end() ? nullptr : &it->second;
 }
 
-std::vector<std::string> CommandTable::usage() const {
+std::vector<std::string> CommandTable::usage(Part part) const {
     std::vector<std::pair<int, std::string>> ranked;
     for (const auto& [name, command] : commands_)
-        ranked.insert(ranked.end(), command.help.begin(), command.help.end());
+        for (const auto& line : command.help)
+            if ((line.first >= ours) == (part == Part::ours)) ranked.push_back(line);
     std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<std::string> lines;
-    bool beyond = false;
-    for (const auto& [rank, text] : ranked) {
-        // The lab's eight lines above, unchanged; ours follow, with no ">:" in them: scripts
-        // and tests take that for the prompt once "quit: Quit the program." has passed.
-        if (rank >= ours && !beyond) {
-            lines.push_back("Beyond the lab (README.md, docs/overlay.md):");
-            beyond = true;
-        }
-        lines.push_back(text);
-    }
+    for (auto& line : ranked) lines.push_back(std::move(line.second));
+    return lines;
+}
+
+std::vector<std::string> CommandTable::usage_of(const std::string& name) const {
+    std::vector<std::string> lines;
+    if (const Command* command = find(name))
+        for (const auto& line : command->help) lines.push_back(line.second);
     return lines;
 }
 

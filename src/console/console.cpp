@@ -1,6 +1,7 @@
 #include "p2p/console/console.hpp"
 
 #include "p2p/console/line_editor.hpp"
+#include "p2p/lab/protocol.hpp"
 
 #include <cerrno>
 #include <poll.h>
@@ -12,11 +13,13 @@ namespace p2p {
 Console::Console(Node& node, Output& output, int input_fd, int wake_fd)
     : node_(node), out_(output), input_fd_(input_fd), wake_fd_(wake_fd), ctx_{node, output} {
     table_.add({"help",
-                [this](const Args&) {
-                    print_usage();
+                [this](const Args& args) {
+                    help(args);
                     return true;
                 },
-                {{10, "help / ?: Show usage of all commands."}}, nullptr});
+                {{10, "help / ?: Show usage of all commands."},
+                 {CommandTable::ours, "help more: The commands beyond the lab's; help <command>: one command's usage."}},
+                nullptr});
     table_.alias("?", "help");
     // Each group of commands, in its own file (commands.hpp): a new capability adds one line.
     add_lab_commands(table_, ctx_);
@@ -30,11 +33,24 @@ Console::~Console() {
     if (editor_) out_.hand_prompt_to(-1);  // before the editor closes the doorbell
 }
 
-std::vector<std::string> Console::usage() const { return table_.usage(); }
+void Console::help(const Args& args) {
+    // The lab's block alone, as its transcripts show it; ours on request. No line of ours holds
+    // ">:": scripts and tests take that for the prompt.
+    if (args.empty()) return print_block(table_.usage(CommandTable::Part::lab));
+    if (args[0] == "more") {
+        auto lines = table_.usage(CommandTable::Part::ours);
+        lines.insert(lines.begin(), "Beyond the lab (README.md, docs/overlay.md):");
+        return print_block(lines);
+    }
+    const auto lines = table_.usage_of(args[0]);
+    if (lines.empty())
+        return out_.line("No command '" + protocol::escape_control(args[0]) + "'; 'help' lists the lab's, 'help more' the others.");
+    for (const auto& l : lines) out_.line(l);
+}
 
-void Console::print_usage() {
+void Console::print_block(const std::vector<std::string>& lines) {
     out_.line("");
-    for (const auto& l : usage()) out_.line(l);
+    for (const auto& l : lines) out_.line(l);
     out_.line("");
 }
 
@@ -51,7 +67,7 @@ void Console::run() {
             editor_.reset();  // no pipe: plain reading, as from a pipe
         }
     }
-    print_usage();
+    help({});
     std::string line;
     do {
         out_.prompt();

@@ -69,14 +69,13 @@ void add_trust_commands(CommandTable& table, ConsoleContext& ctx) {
                                                   : ctx.out.line("Usage: ban <peer_id> [seconds]");
                    return true;
                },
-               {{ours + 80, "ban, unban: Refuse a peer for a time, or lift that (ban <peer_id> [seconds]; default a day)."}},
-               nullptr});
+               {{ours + 80, "ban <peer_id> [seconds]: Refuse a peer for a time (default a day)."}}, nullptr});
     table.add({"unban",
                [&ctx](const Args& a) {
                    a.size() == 1 ? unban(ctx, a[0]) : ctx.out.line("Usage: unban <peer_id>");
                    return true;
                },
-               {}, nullptr});
+               {{ours + 81, "unban <peer_id>: Lift a ban."}}, nullptr});
     table.add({"unpin",
                [&ctx](const Args& a) {
                    a.size() == 1 ? unpin(ctx, a[0]) : ctx.out.line("Usage: unpin <peer_id>");

@@ -4,9 +4,9 @@
 
 namespace p2p {
 
-void SessionIo::rename(std::string name) {
-    name_ = std::move(name);
-    socket_.rename_trace_peer(name_);
+void SessionIo::known_as(std::string node) {
+    node_ = std::move(node);
+    socket_.rename_trace_peer(node_);
 }
 
 bool SessionIo::send(const std::string& bytes) {

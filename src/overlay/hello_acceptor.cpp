@@ -47,18 +47,19 @@ bool HelloAcceptor::on_line(SessionIo& io, const std::string& message) {
     // overlay's.
     if (hello ? !accept_hello(m.hello, socket.remote_host(), overlay.self(), hello_)
               : !overlay.on_message(link_, message)) {
-        io.log("Peer " + io.name() + " sent an invalid or unwanted overlay message; connection closed.");
+        io.log("Peer " + io.who() + " sent an invalid or unwanted overlay message; connection closed.");
         return false;
     }
     if (!hello) return true;
-    // From now on the peer goes by its listening id.
+    // The lab's lines keep the lab's name, the ephemeral port; ours and the trace take the
+    // listening id. This detail line ties the two (the lab has none: --verbose and node.log).
     const std::string caps = pr::escape_control(hello_.capabilities);
     if (hello_.id) {
-        io.log("Peer " + io.name() + " is node " + hello_.id->to_string() + " (" + caps + ").");
-        io.rename(hello_.id->to_string());
+        io.detail("Peer " + io.name() + " is node " + hello_.id->to_string() + " (" + caps + ").");
+        io.known_as(hello_.id->to_string());
         link_.from = hello_.id;
     } else {
-        io.log("Peer " + io.name() + " is one of our nodes (" + caps + "), but its HELLO names another host than " +
+        io.detail("Peer " + io.name() + " is one of our nodes (" + caps + "), but its HELLO names another host than " +
                socket.remote_host() + "; its id is not taken.");
     }
     const TlsContext* tls = parts_.on.tls;
@@ -66,7 +67,7 @@ bool HelloAcceptor::on_line(SessionIo& io, const std::string& message) {
     if (!io.send(overlay::format_hello(overlay.self(), capabilities(parts_.on)))) return false;
     if (secret && !(wants_tls(tls, hello_.capabilities) &&
                     has_capability(hello_.capabilities, NetworkSecret::capability))) {
-        io.log("Peer " + io.name() + " has no network secret (its HELLO lists no secret/1 over TLS); "
+        io.log("Peer " + io.who() + " has no network secret (its HELLO lists no secret/1 over TLS); "
                "connection closed.");
         return false;
     }
@@ -75,16 +76,16 @@ bool HelloAcceptor::on_line(SessionIo& io, const std::string& message) {
         // already behind the HELLO would be taken as if they came inside TLS (the STARTTLS
         // injection of CVE-2011-0411): an honest peer sends none, so refuse.
         if (io.has_unread_bytes()) {
-            io.log("Peer " + io.name() + " sent bytes after its HELLO before TLS; connection closed.");
+            io.log("Peer " + io.who() + " sent bytes after its HELLO before TLS; connection closed.");
             return false;
         }
         std::string error;
         if (!socket.start_tls(*tls, TlsLayer::Role::server, tls_handshake_timeout, error, &io.exit_event())) {
-            io.log("TLS with peer " + io.name() + " failed: " + error + "; connection closed.");
+            io.log("TLS with peer " + io.who() + " failed: " + error + "; connection closed.");
             return false;
         }
         node_id_ = socket.tls()->peer_id();
-        io.detail("Peer " + io.name() + " has node id " + node_id_ + " (" + socket.tls()->description() + ").");
+        io.detail("Peer " + io.who() + " has node id " + node_id_ + " (" + socket.tls()->description() + ").");
     }
     // With a secret, nothing of an unproven peer is kept: not its pin, not its id. Without a
     // gate to wait for the proof nobody could check it: refuse rather than serve unproven.
@@ -106,13 +107,13 @@ bool HelloAcceptor::accept_peer(SessionIo& io) {
         // Only checked here: a peer proves it listens at an address only when we dial it, so
         // only our own connections pin.
         if (auto refusal = pin_refusal(*pins, *hello_.id, node_id_, false)) {
-            io.log("Peer " + io.name() + " refused: " + *refusal + "; connection closed.");
+            io.log("Peer " + io.who() + " refused: " + *refusal + "; connection closed.");
             refuse(io, {verdict::Refusal::Code::pinned, hello_.id->to_string(), 0});
             return false;
         }
     }
     if (const auto until = ban_ends(); until) {
-        io.log("Peer " + io.name() + " is banned; connection closed.");
+        io.log("Peer " + io.who() + " is banned; connection closed.");
         const auto left = std::chrono::duration_cast<std::chrono::seconds>(*until - Reputation::Clock::now()).count();
         refuse(io, {verdict::Refusal::Code::banned, {}, static_cast<std::uint64_t>(std::max<long long>(left, 1))});
         return false;

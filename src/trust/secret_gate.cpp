@@ -10,7 +10,7 @@ std::optional<bool> SecretGate::hold(SessionIo& io, const std::string& line, boo
     // Before the proof only the handshake's steps: no answer, no file byte, no overlay line.
     if (accepted_) return check_proof(io, line);
     if (probe || (is_step_ && is_step_(line))) return std::nullopt;
-    io.log("Peer " + io.name() + " has not proved the network secret: nothing is served; connection closed.");
+    io.log("Peer " + io.who() + " has not proved the network secret: nothing is served; connection closed.");
     return false;
 }
 
@@ -19,19 +19,19 @@ void SecretGate::await_proof(std::function<bool(SessionIo&)> accepted) { accepte
 bool SecretGate::check_proof(SessionIo& io, const std::string& line) {
     const TlsLayer* tls = io.socket().tls();
     if (!tls || !secret_.check(*tls, NetworkSecret::Role::client, line)) {
-        io.log("Peer " + io.name() + " did not prove the network secret; nothing is served; connection closed.");
+        io.log("Peer " + io.who() + " did not prove the network secret; nothing is served; connection closed.");
         return false;
     }
     const auto accepted = std::move(accepted_);
     accepted_ = nullptr;
     proven_ = true;
     if (slots_) slots_->leave(&io.socket());
-    io.log("Peer " + io.name() + " proved the network secret.");
+    io.log("Peer " + io.who() + " proved the network secret.");
     return io.send(secret_.proof_line(*tls, NetworkSecret::Role::server)) && accepted(io);
 }
 
 void SecretGate::expired(SessionIo& io) {
-    io.log("Peer " + io.name() + " did not prove the network secret in time; connection closed.");
+    io.log("Peer " + io.who() + " did not prove the network secret in time; connection closed.");
 }
 
 void SecretGate::ended(SessionIo& io) {

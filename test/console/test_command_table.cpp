@@ -17,23 +17,29 @@ Command command(const std::string& name, std::vector<std::pair<int, std::string>
 
 BOOST_AUTO_TEST_SUITE(unit)
 
-BOOST_AUTO_TEST_CASE(help_is_the_lab_lines_then_ours_in_rank_order) {
+BOOST_AUTO_TEST_CASE(help_is_the_lab_lines_and_more_is_ours_each_in_rank_order) {
     CommandTable table;
     // Added out of order, from several groups, as the console's files do.
     table.add(command("get", {{CommandTable::ours + 20, "get: ours, second."}}));
     table.add(command("lp", {{30, "lp: the lab's, second."}}));
     table.add(command("scan", {{20, "scan: the lab's, first."}, {CommandTable::ours + 10, "scan <hosts>: ours, first."}}));
     table.add(command("unban", {}));  // no line of its own
-    const std::vector<std::string> expected = {
-        "scan: the lab's, first.", "lp: the lab's, second.", "Beyond the lab (README.md, docs/overlay.md):",
-        "scan <hosts>: ours, first.", "get: ours, second."};
-    BOOST_TEST(table.usage() == expected, boost::test_tools::per_element());
+    using Lines = std::vector<std::string>;
+    const Lines lab = {"scan: the lab's, first.", "lp: the lab's, second."};
+    BOOST_TEST(table.usage(CommandTable::Part::lab) == lab, boost::test_tools::per_element());
+    const Lines ours = {"scan <hosts>: ours, first.", "get: ours, second."};
+    BOOST_TEST(table.usage(CommandTable::Part::ours) == ours, boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(only_the_lab_lines_need_no_heading) {
+BOOST_AUTO_TEST_CASE(one_commands_usage_is_all_its_lines_also_by_alias) {
     CommandTable table;
-    table.add(command("lp", {{30, "lp: List connected peers."}}));
-    BOOST_TEST(table.usage() == std::vector<std::string>{"lp: List connected peers."}, boost::test_tools::per_element());
+    table.add(command("scan", {{20, "scan: the lab's."}, {CommandTable::ours + 10, "scan <hosts>: ours."}}));
+    table.add(command("help", {{10, "help / ?: Show usage of all commands."}}));
+    table.alias("?", "help");
+    using Lines = std::vector<std::string>;
+    BOOST_TEST(table.usage_of("scan") == (Lines{"scan: the lab's.", "scan <hosts>: ours."}), boost::test_tools::per_element());
+    BOOST_TEST(table.usage_of("?") == Lines{"help / ?: Show usage of all commands."}, boost::test_tools::per_element());
+    BOOST_TEST(table.usage_of("nope").empty());
 }
 
 BOOST_AUTO_TEST_CASE(aliases_and_unknown_names) {

@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(an_ipv6_overlay_on_the_loopback, *utf::timeout(300) * utf::
         BOOST_TEST_MESSAGE("skipped: ::1 cannot be bound here");
         return;
     }
-    auto nodes = line_of(4, {"--host", "::1", "--neighbours", "1"}, {"--host", "::1", "--neighbours", "0"});
+    auto nodes = line_of(4, {"--host", "::1", "--neighbours", "1", "--verbose"}, {"--host", "::1", "--neighbours", "0", "--verbose"});
     write_file(nodes.back()->dir / "shared" / "v6.txt", 1000, 5);
     BOOST_TEST(all_know(nodes, 3, std::chrono::seconds(30) + patience));
     auto& first = *nodes.front();

@@ -179,19 +179,26 @@ bool saw(OverlayNode& n, const std::string& line) { return n.child->wait_for_at(
 // (not its ephemeral port) and names it so from then on; --trace shows every message decoded.
 BOOST_AUTO_TEST_CASE(a_connect_tells_the_listening_id_and_trace_shows_the_messages, *utf::timeout(120)) {
     OverlayNode a({"--neighbours", "0", "--trace"});
-    OverlayNode b({"--neighbours", "0", "--trace"});
+    OverlayNode b({"--neighbours", "0", "--trace", "--verbose"});
     write_file(b.dir / "shared" / "x.txt", 10, 3);
     const std::string out = a.command("connect " + b.id());
     BOOST_TEST(out.find("trace -> " + b.id() + "  b'HELLO " + a.id() + " overlay/1,accept/1,tls/1\\n'  hello: node " + a.id() +
                         ", capabilities overlay/1,accept/1,tls/1") != std::string::npos, out);
     BOOST_TEST(out.find("trace <- " + b.id() + "  b'HELLO " + b.id() + " overlay/1,accept/1,tls/1\\n'") != std::string::npos, out);
     BOOST_TEST(out.find("trace <- " + b.id() + "  TLSv1.3 ") != std::string::npos, out);
-    BOOST_TEST(saw(b, " is node " + a.id() + " (overlay/1,accept/1,tls/1)."));
+    // b's lab lines name a by its ephemeral port, as the lab's do; a detail line ties it to a's
+    // id, which b's own lines and trace use.
+    const std::string is_node = " is node " + a.id() + " (overlay/1,accept/1,tls/1).";
+    BOOST_REQUIRE(saw(b, is_node));
+    const std::string b_out = b.child->output();
+    const std::size_t at = b_out.find(is_node), line = b_out.rfind("Peer ", at) + 5;
+    const std::string a_port = b_out.substr(line, at - line);
+    BOOST_TEST(a_port.find_first_not_of("0123456789") == std::string::npos, a_port);
     const std::string sf = a.command("sf x.txt");
     BOOST_TEST(sf.find("trace -> " + b.id() + "  b'SRCH x.txt\\n'  search: is \"x.txt\" shared?") != std::string::npos, sf);
     BOOST_TEST(sf.find("trace <- " + b.id() + "  b'150 x.txt found.'  answer: found") != std::string::npos, sf);
-    BOOST_TEST(saw(b, "Received message from " + a.id() + ": b'SRCH x.txt'"));
-    BOOST_TEST(saw(b, "trace -> " + a.id() + "  b'150 x.txt found.'  answer: found"));
+    BOOST_TEST(saw(b, "Received message from " + a_port + ": b'SRCH x.txt'"));
+    BOOST_TEST(saw(b, "trace -> " + a.id() + "  b'150 x.txt found.'  answer: found"));  // the trace is ours
     const std::string req = a.command("request x.txt " + b.id());
     BOOST_TEST(req.find("trace <- " + b.id() + "  file data: 10 bytes") != std::string::npos, req);
     BOOST_TEST(saw(b, "trace -> " + a.id() + "  file data: 10 bytes"));
@@ -463,7 +470,8 @@ BOOST_AUTO_TEST_CASE(silent_connections_cannot_lock_out_an_honest_node, *utf::ti
     std::vector<p2p::Socket> silent;
     for (int i = 0; i < 80; ++i) silent.push_back(dial(b.port));
     const auto t0 = Clock::now();
-    BOOST_TEST(a.command("connect " + b.id()).find(" connected.") != std::string::npos);
+    const std::string out = a.command("connect " + b.id());
+    BOOST_TEST(out.find(" connected.") != std::string::npos, out);
     BOOST_TEST_MESSAGE("connected " << seconds_since(t0) << " s after 80 silent connections");
     BOOST_TEST(closed_by_peer(silent.back(), patience));  // evicted or out of time
     BOOST_TEST(seconds_since(t0) < 5.0 + 10.0, "a silent connection lasted " << seconds_since(t0) << " s");
@@ -578,7 +586,7 @@ BOOST_AUTO_TEST_SUITE(hostile)
 // A HELLO may only name the host it comes from, and however many arrive, links to new
 // addresses open at one per second: no peer can aim this node at others, nor make it race.
 BOOST_AUTO_TEST_CASE(hellos_cannot_aim_the_node_at_other_addresses, *utf::timeout(120)) {
-    OverlayNode node({});
+    OverlayNode node({"--verbose"});  // the 'id is not taken' line is a detail
     {
         p2p::Socket s = dial(node.port);
         // Not where it comes from: answered (the connection may still serve requests), its id
@@ -610,7 +618,7 @@ BOOST_AUTO_TEST_CASE(hellos_cannot_aim_the_node_at_other_addresses, *utf::timeou
 // opens no link back until the connection gossips (a console's connection never does). With
 // neighbours to choose, a node that said HELLO is a candidate like any other overlay peer.
 BOOST_AUTO_TEST_CASE(a_hello_is_answered_and_only_a_link_is_linked_back, *utf::timeout(120)) {
-    OverlayNode node({"--neighbours", "0"});  // chooses no neighbour: only links back remain
+    OverlayNode node({"--neighbours", "0", "--verbose"});  // chooses no neighbour: only links back remain
     CountingListener me;
     p2p::Socket s = dial(node.port);
     const auto read_answer = [&](std::size_t n) {

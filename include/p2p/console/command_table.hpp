@@ -18,7 +18,7 @@ struct Command {
     /// Runs it; false ends the console (quit).
     std::function<bool(const Args& args)> run;
     /// Its help lines, each with a rank: the lab's eight lines rank below 100, in the lab's
-    /// order; ours from 100 up, printed after "Beyond the lab".
+    /// order (`help`); ours from 100 up (`help more`).
     std::vector<std::pair<int, std::string>> help;
     /// Given the words typed before the one being completed (the name first): true when a
     /// peer id goes there. Null: never.
@@ -37,8 +37,12 @@ public:
     void alias(const std::string& alias, const std::string& name);
     /// The command named `name`, or null.
     const Command* find(const std::string& name) const;
-    /// The help text: the lab's lines, "Beyond the lab ...", ours.
-    std::vector<std::string> usage() const;
+    enum class Part { lab, ours };
+    /// The help text, in rank order: the lab's eight lines exactly as the lab prints them
+    /// (`help`, `?`, the start), or ours (`help more`).
+    std::vector<std::string> usage(Part part) const;
+    /// One command's help lines, all ranks (`help get`); empty for an unknown name.
+    std::vector<std::string> usage_of(const std::string& name) const;
     /// The command names starting with `prefix`, in order.
     std::vector<std::string> names_starting(const std::string& prefix) const;
 

@@ -26,9 +26,6 @@ public:
     /// Runs one command line; false when it was `quit`.
     bool execute(const std::string& line);
 
-    /// The eight usage lines of the lab, then ours (from the command table).
-    std::vector<std::string> usage() const;
-
     /// Tab completion: the words starting with `word` that may follow `before_word` (the line
     /// before it): a command name first, then a peer id (known or connected) where one goes.
     std::vector<std::string> completions(const std::string& before_word, const std::string& word);
@@ -40,7 +37,10 @@ private:
     bool read_line(std::string& line);
     /// read_line() through the line editor (input and output on a terminal).
     bool read_edited_line(std::string& line);
-    void print_usage();
+    /// `help` and `?`: the lab's block; `help more`: ours; `help <command>`: that command's.
+    void help(const Args& args);
+    /// Between two empty lines, as the lab prints its usage.
+    void print_block(const std::vector<std::string>& lines);
 
     Node& node_;
     Output& out_;

@@ -29,10 +29,13 @@ public:
         : socket_(socket), output_(output), reader_(reader), exit_event_(exit_event), name_(std::move(name)) {}
 
     Socket& socket() { return socket_; }
-    /// How the log names the peer: its ephemeral port, as the lab does, until it says better.
+    /// How the lab's lines name the peer: its ephemeral port, as the lab does, for the whole
+    /// session.
     const std::string& name() const { return name_; }
-    /// From now on the log and the trace name the peer `name` (its HELLO's listening id).
-    void rename(std::string name);
+    /// How our own lines and the trace name it: its listening id once its HELLO said it
+    /// (known_as), the lab's name before.
+    const std::string& who() const { return node_.empty() ? name_ : node_; }
+    void known_as(std::string node);
     /// One server line (--quiet silences it).
     void log(const std::string& line) { output_.server_line(line); }
     /// One detail line: the log file, the console only with --verbose (output.hpp).
@@ -50,6 +53,7 @@ private:
     const LineReader& reader_;
     const std::atomic<bool>& exit_event_;
     std::string name_;
+    std::string node_;  ///< known_as()
 };
 
 /// Answers one line; false when the connection must end.
