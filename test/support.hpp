@@ -171,6 +171,19 @@ private:
 /// The console's prompt.
 inline const std::string node_prompt = ">:";
 
+/// The lab's usage block, exactly: printed at the start and for help / ? / an empty line.
+inline const std::string lab_usage_block =
+    "\n"
+    "help / ?: Show usage of all commands.\n"
+    "scan: Discover active peers. For demonstration, limit the peer_id range from 5000 to 5009.\n"
+    "lp: List connected peers.\n"
+    "connect <peer_id>: Connect to a peer.\n"
+    "disconnect <peer_id>: Disconnect from a peer.\n"
+    "sf <filename>: Search for a file on all connected peers.\n"
+    "request <filename> <peer_id>: Request a file from a peer.\n"
+    "quit: Quit the program.\n"
+    "\n";
+
 /// One node of ours (the staged program), started on a port the system chooses, with its own
 /// folders: `dir`/shared and `dir`/state.
 struct OverlayNode {

@@ -25,8 +25,7 @@ void scan(ConsoleContext& ctx, const std::string& targets) {
     std::optional<std::vector<PeerId>> ids;
     if (!targets.empty()) {
         std::string why;
-        ids = parse_scan_targets(targets, ctx.node.config().host,
-                                 {ctx.node.config().scan_low, ctx.node.config().scan_high}, why);
+        ids = parse_scan_targets(targets, ctx.node.config().host, ctx.node.config().scan_ports, why);
         if (!ids) {
             ctx.out.line("Invalid scan target '" + targets + "': " + why + ".");
             ctx.out.line(scan_usage);

@@ -20,22 +20,14 @@ std::string ipv4_text(std::uint32_t v) {
 }
 
 bool port_chars_only(std::string_view s) {
-    return !s.empty() && s.find_first_not_of("0123456789-") == std::string_view::npos;
+    return !s.empty() && s.find_first_not_of("0123456789-,") == std::string_view::npos;
 }
 
 }  // namespace
 
-std::optional<PortRange> parse_port_range(std::string_view text) {
-    const auto dash = text.find('-');
-    auto low = parse_port(text.substr(0, dash));
-    auto high = dash == std::string_view::npos ? low : parse_port(text.substr(dash + 1));
-    if (!low || !high || *low > *high) return std::nullopt;
-    return PortRange{*low, *high};
-}
-
 std::optional<std::vector<PeerId>> parse_scan_targets(std::string_view text,
                                                       std::string_view own_host,
-                                                      PortRange ports, std::string& error) {
+                                                      std::vector<std::uint16_t> ports, std::string& error) {
     if (text.empty()) { error = "nothing to scan"; return std::nullopt; }
     std::string_view hosts_text = text, ports_text;
     if (port_chars_only(text)) {  // "5000-5009": ports on our own host, like a bare peer id
@@ -63,12 +55,12 @@ std::optional<std::vector<PeerId>> parse_scan_targets(std::string_view text,
         if (colon != std::string_view::npos) ports_text = text.substr(colon + 1);
     }
     if (!ports_text.empty() || text.back() == ':') {
-        auto range = parse_port_range(ports_text);
-        if (!range) {
-            error = "'" + std::string(ports_text) + "' is not a port P or a range LO-HI of 1 to 65535";
+        auto list = parse_port_list(ports_text, 65535);  // the cap below says how many in all
+        if (!list) {
+            error = "'" + std::string(ports_text) + "' is not a port P, a range LO-HI or a list P,LO-HI of 1 to 65535";
             return std::nullopt;
         }
-        ports = *range;
+        ports = std::move(*list);
     }
 
     // One host, or an IPv4 range FIRST-LAST (both ends parsed, so both are valid peers).
@@ -93,7 +85,7 @@ std::optional<std::vector<PeerId>> parse_scan_targets(std::string_view text,
         first = *lo;
         host_count = std::uint64_t(*hi) - *lo + 1;
     }
-    const std::uint64_t total = host_count * (std::uint64_t(ports.high) - ports.low + 1);
+    const std::uint64_t total = host_count * ports.size();
     if (total > max_scan_targets) {
         error = std::to_string(total) + " addresses; a scan probes at most " +
                 std::to_string(max_scan_targets);
@@ -106,8 +98,7 @@ std::optional<std::vector<PeerId>> parse_scan_targets(std::string_view text,
     for (std::uint64_t h = 0; h < host_count; ++h) {
         const std::string host =
             hosts.empty() ? ipv4_text(static_cast<std::uint32_t>(first + h)) : hosts[0];
-        for (unsigned p = ports.low; p <= ports.high; ++p)
-            out.push_back(PeerId{host, static_cast<std::uint16_t>(p)});
+        for (const std::uint16_t p : ports) out.push_back(PeerId{host, p});
     }
     return out;
 }

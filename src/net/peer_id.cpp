@@ -38,6 +38,21 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
     return static_cast<std::uint16_t>(v);
 }
 
+std::optional<std::vector<std::uint16_t>> parse_port_list(std::string_view text, std::size_t max_ports) {
+    std::vector<std::uint16_t> ports;
+    for (;;) {
+        const auto comma = text.find(',');
+        const std::string_view item = text.substr(0, comma);
+        const auto dash = item.find('-');
+        const auto low = parse_port(item.substr(0, dash));
+        const auto high = dash == std::string_view::npos ? low : parse_port(item.substr(dash + 1));
+        if (!low || !high || *low > *high || ports.size() + (*high - *low) + 1u > max_ports) return std::nullopt;
+        for (unsigned p = *low; p <= *high; ++p) ports.push_back(static_cast<std::uint16_t>(p));
+        if (comma == std::string_view::npos) return ports;
+        text.remove_prefix(comma + 1);
+    }
+}
+
 std::optional<std::string> parse_host(std::string_view text, std::string& error) {
     const std::string s(text);
     if (s.empty()) { error = "the address is empty"; return std::nullopt; }

@@ -105,7 +105,7 @@ ParsedOptions parse_options(int argc, char* argv[]) {
         ("state", po::value(&state),
          "the node's own files, never served: the known-peer list (default: state/<port>; "
          "with --port 0 none unless given)")
-        ("scan-range", po::value(&scan_range)->default_value("5000-5009"), "ports probed by scan, LO-HI")
+        ("scan-range", po::value(&scan_range)->default_value("5000-5009"), "ports probed by scan: LO-HI, P, or a list of those (5000-5003,5007)")
         ("max-peers", po::value(&max_peers)->default_value(64),
          "handler threads at most; more peers get a short 'busy' answer")
         ("idle-timeout", po::value(&idle_seconds)->default_value(300),
@@ -176,13 +176,11 @@ ParsedOptions parse_options(int argc, char* argv[]) {
         }
     }
     {
-        auto dash = scan_range.find('-');
-        std::uint16_t lo = 0, hi = 0;
-        if (dash == std::string::npos || !parse_port(scan_range.substr(0, dash), lo) ||
-            !parse_port(scan_range.substr(dash + 1), hi) || lo > hi || hi - lo > 1023)
-            return result.fail("invalid --scan-range '" + scan_range + "': expected LO-HI, 1 <= LO <= HI <= 65535, at most 1024 ports");
-        config.scan_low = lo;
-        config.scan_high = hi;
+        auto ports = parse_port_list(scan_range, 1024);
+        if (!ports)
+            return result.fail("invalid --scan-range '" + scan_range + "': expected LO-HI, P or a list of those "
+                               "(5000-5003,5007), 1 <= LO <= HI <= 65535, at most 1024 ports");
+        config.scan_ports = std::move(*ports);
     }
     {
         std::string why;

@@ -6,8 +6,7 @@ namespace p2p {
 
 ScanResult Node::scan() {
     std::vector<PeerId> targets;
-    for (unsigned p = config_.scan_low; p <= config_.scan_high; ++p)
-        targets.push_back({config_.host, static_cast<std::uint16_t>(p)});
+    for (const std::uint16_t p : config_.scan_ports) targets.push_back({config_.host, p});
     return scan(targets);
 }
 

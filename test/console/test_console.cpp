@@ -22,19 +22,7 @@ namespace {
 
 constexpr std::uint64_t MiB = 1024 * 1024;
 
-/// The eight usage lines of the lab, exactly, as printed at the start and for help / ? / an
-/// empty line.
-const std::string usage_block =
-    "\n"
-    "help / ?: Show usage of all commands.\n"
-    "scan: Discover active peers. For demonstration, limit the peer_id range from 5000 to 5009.\n"
-    "lp: List connected peers.\n"
-    "connect <peer_id>: Connect to a peer.\n"
-    "disconnect <peer_id>: Disconnect from a peer.\n"
-    "sf <filename>: Search for a file on all connected peers.\n"
-    "request <filename> <peer_id>: Request a file from a peer.\n"
-    "quit: Quit the program.\n"
-    "\n";
+const std::string& usage_block = lab_usage_block;
 
 /// Ours, for `help more`.
 const std::string more_block =
@@ -295,7 +283,7 @@ BOOST_AUTO_TEST_CASE(bad_flags_print_a_message_and_exit_2) {
         {"--port", "-1"},
         {"--bogus", "--port", port},
         {"--port", port, "--scan-range", "9-1"},
-        {"--port", port, "--scan-range", "5000"},
+        {"--port", port, "--scan-range", "5000,"},
         {"--port", port, "--max-peers", "0"},
         {"--port", port, "--max-peers", "-1"},      // would wrap to SIZE_MAX if unsigned
         {"--port", port, "--idle-timeout", "-1"},
@@ -426,7 +414,7 @@ BOOST_AUTO_TEST_CASE(scan_target_errors_are_usage_errors) {
         {"10.0.0.5-10.0.0.1", "a host range is FIRST-LAST of IPv4 addresses, FIRST <= LAST"},
         {"localhost:5000", "'localhost' is not a numeric IPv4 or IPv6 address (host names are not supported)"},
         {"::1:5000", "an IPv6 address goes in brackets: [ADDR] or [ADDR]:PORTS"},
-        {"127.0.0.1:9-1", "'9-1' is not a port P or a range LO-HI of 1 to 65535"},
+        {"127.0.0.1:9-1", "'9-1' is not a port P, a range LO-HI or a list P,LO-HI of 1 to 65535"},
         {"224.0.0.1:5000", "224.0.0.1 is a multicast address, never a peer"},
     };
     for (const auto& [arg, why] : cases)

@@ -11,7 +11,7 @@ using p2p::PeerId;
 
 namespace {
 
-const p2p::PortRange lab{5000, 5009};
+const std::vector<std::uint16_t> lab{5000, 5001, 5002, 5003, 5004, 5005, 5006, 5007, 5008, 5009};
 
 std::vector<std::string> targets(const std::string& text, const std::string& own = "127.0.0.1") {
     std::string error;
@@ -77,10 +77,10 @@ BOOST_AUTO_TEST_CASE(refusals) {
     BOOST_TEST(contains(refusal("10.0.0.1-foo:1"), "numeric"));
     BOOST_TEST(contains(refusal("10.0.0.1-[::1]:1"), "brackets"));
     BOOST_TEST(contains(refusal("223.255.255.255-224.0.0.1:1"), "multicast"));
-    BOOST_TEST(contains(refusal("127.0.0.1:5009-5000"), "not a port P or a range LO-HI"));
-    BOOST_TEST(contains(refusal("127.0.0.1:0"), "not a port P or a range LO-HI"));
-    BOOST_TEST(contains(refusal("127.0.0.1:"), "not a port P or a range LO-HI"));
-    BOOST_TEST(contains(refusal("127.0.0.1:x"), "not a port P or a range LO-HI"));
+    BOOST_TEST(contains(refusal("127.0.0.1:5009-5000"), "not a port P, a range LO-HI or a list"));
+    BOOST_TEST(contains(refusal("127.0.0.1:0"), "not a port P, a range LO-HI or a list"));
+    BOOST_TEST(contains(refusal("127.0.0.1:"), "not a port P, a range LO-HI or a list"));
+    BOOST_TEST(contains(refusal("127.0.0.1:x"), "not a port P, a range LO-HI or a list"));
     BOOST_TEST(contains(refusal("::1:5000"), "brackets"));
     BOOST_TEST(contains(refusal("[::1"), "brackets"));
     BOOST_TEST(contains(refusal("[::1]5000"), "brackets"));
@@ -90,16 +90,26 @@ BOOST_AUTO_TEST_CASE(refusals) {
     BOOST_TEST(contains(refusal("255.255.255.255"), "broadcast"));
     BOOST_TEST(contains(refusal("224.0.0.1-224.0.0.9:1"), "multicast"));
     BOOST_TEST(contains(refusal("[ff02::1]:1"), "multicast"));
-    BOOST_TEST(contains(refusal("70000"), "not a port P or a range LO-HI"));
+    BOOST_TEST(contains(refusal("70000"), "not a port P, a range LO-HI or a list"));
     BOOST_TEST(refusal("") == "nothing to scan");
 }
 
-BOOST_AUTO_TEST_CASE(port_range_rule) {
-    BOOST_TEST(p2p::parse_port_range("5000-5009")->low == 5000);
-    BOOST_TEST(p2p::parse_port_range("5000-5009")->high == 5009);
-    BOOST_TEST(p2p::parse_port_range("7")->high == 7);
-    for (const char* bad : {"", "-", "5-", "-5", "9-1", "0-5", "1-65536", "1-2-3", "a-b"})
-        BOOST_TEST(!p2p::parse_port_range(bad), bad);
+BOOST_AUTO_TEST_CASE(port_list_rule) {
+    using P = std::vector<std::uint16_t>;
+    BOOST_TEST(*p2p::parse_port_list("5000-5003", 10) == (P{5000, 5001, 5002, 5003}));
+    BOOST_TEST(*p2p::parse_port_list("7", 10) == P{7});
+    // In the order given, as a scan prints them.
+    BOOST_TEST(*p2p::parse_port_list("9,3-4,1", 10) == (P{9, 3, 4, 1}));
+    BOOST_TEST(p2p::parse_port_list("1-10", 10).has_value());
+    BOOST_TEST(!p2p::parse_port_list("1-11", 10));
+    BOOST_TEST(!p2p::parse_port_list("1-5,6-11", 10));
+    for (const char* bad : {"", "-", "5-", "-5", "9-1", "0-5", "1-65536", "1-2-3", "a-b", ",", "5,", ",5", "5,,6", "5;6"})
+        BOOST_TEST(!p2p::parse_port_list(bad, 1024), bad);
+}
+
+BOOST_AUTO_TEST_CASE(a_list_of_ports) {
+    BOOST_TEST(targets("127.0.0.1:5003,5000-5001") == (V{"127.0.0.1:5003", "127.0.0.1:5000", "127.0.0.1:5001"}));
+    BOOST_TEST(targets("6001,6000") == (V{"127.0.0.1:6001", "127.0.0.1:6000"}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

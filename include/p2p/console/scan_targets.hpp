@@ -16,20 +16,13 @@ namespace p2p {
 /// hours of probing.
 constexpr std::size_t max_scan_targets = 4096;
 
-/// The default ports of a scan (--scan-range).
-struct PortRange {
-    std::uint16_t low = 5000, high = 5009;
-};
-
 /// Parses HOSTS[:PORTS]: HOSTS is an IPv4 address, an IPv4 range A-B, or one [IPv6] address;
-/// PORTS is P or LO-HI (default `ports`). "PORTS" alone (e.g. 5000-5009) means `own_host`.
+/// PORTS is P, LO-HI or a comma list of those (parse_port_list; default `ports`, the
+/// --scan-range). "PORTS" alone (e.g. 5000-5009) means `own_host`.
 /// Hosts vary slowest: 10.0.0.1:5000, 10.0.0.1:5001, ..., 10.0.0.2:5000. nullopt with the
 /// reason in `error` (no final period), also beyond max_scan_targets.
 std::optional<std::vector<PeerId>> parse_scan_targets(std::string_view text,
                                                       std::string_view own_host,
-                                                      PortRange ports, std::string& error);
-
-/// Parses "P" or "LO-HI" (LO <= HI), the one form of a port range (also --scan-range).
-std::optional<PortRange> parse_port_range(std::string_view text);
+                                                      std::vector<std::uint16_t> ports, std::string& error);
 
 }  // namespace p2p

@@ -2,17 +2,24 @@
 // (a bare port means the node's own host, as in the lab), printed as host:port or [v6]:port.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace p2p {
 
 /// A port number as typed: 1 to 65535, decimal digits only (peer ids, --port, --scan-range and
 /// the port prompt all follow this one rule).
 std::optional<std::uint16_t> parse_port(std::string_view text);
+
+/// Ports as typed for a scan (--scan-range, `scan HOST:PORTS`): P, LO-HI (LO <= HI), or a
+/// comma list of those ("5000-5003,5007"), in the order given. nullopt when malformed or when
+/// more than `max_ports` in all.
+std::optional<std::vector<std::uint16_t>> parse_port_list(std::string_view text, std::size_t max_ports);
 
 /// A numeric IPv4 or IPv6 address (no brackets) in its canonical form ("::0:1" -> "::1"; an
 /// IPv4-mapped IPv6 address becomes its IPv4 form, so one host has one spelling). Host names,

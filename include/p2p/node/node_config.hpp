@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace p2p {
 
@@ -24,7 +25,7 @@ struct NodeConfig {
     std::string host = "127.0.0.1";          ///< numeric IPv4 or IPv6; bound and advertised
     std::uint16_t port = 0;                  ///< 0: chosen by the OS (tests)
     boost::filesystem::path shared_dir;      ///< must exist
-    std::uint16_t scan_low = 5000, scan_high = 5009;
+    std::vector<std::uint16_t> scan_ports = {5000, 5001, 5002, 5003, 5004, 5005, 5006, 5007, 5008, 5009};
     std::size_t max_sessions = 64;           ///< handler threads at most; more get "busy"
     SessionLimits session;
     std::chrono::milliseconds connect_timeout{1000};  ///< the lab's 1 s scan timeout
