@@ -892,6 +892,33 @@ BOOST_AUTO_TEST_CASE(progress_bar_on_a_terminal_only) {
     BOOST_TEST(b.finish() == 0);
 }
 
+// A finished `get` on a terminal: its last bar is at 100 % and names the source that delivered
+// (it said "0 sources" once the transfers had ended).
+BOOST_AUTO_TEST_CASE(a_finished_get_names_the_sources_that_delivered, *boost::unit_test::timeout(180)) {
+    Program b({"--verbose"});  // its manifest line: a get before it fetches the file whole
+    write_file(b / "big.bin", 8u << 20, 6);
+    BOOST_REQUIRE(b.child().wait_for_at(0, "Manifest of big.bin ready") != std::string::npos);
+    TempDir dir;
+    const std::string cmd = node_binary().string() +
+                            " --quiet --neighbours 0 --max-download-rate 16M --port 0 --shared " + dir.path().string();
+    Child tty({"script", "-qfec", cmd, "/dev/null"}, dir.path());
+    BOOST_REQUIRE(tty.wait_for_at(0, prompt) != std::string::npos);
+    tty.send("get big.bin " + b.pid() + "\n");
+    const std::size_t end = tty.wait_for_at(0, "big.bin: " + std::to_string(8u << 20) + " bytes received from 1 source.", big_transfer);
+    BOOST_REQUIRE_MESSAGE(end != std::string::npos, tty.output());
+    const std::string shown = tty.output().substr(0, end);
+    const std::size_t last_bar = shown.rfind("\r[");
+    BOOST_REQUIRE(last_bar != std::string::npos);
+    const std::string bar = shown.substr(last_bar, shown.find('\n', last_bar) - last_bar);
+    BOOST_TEST(bar.find("] 100%") != std::string::npos, bar);
+    BOOST_TEST(bar.find("  1 source") != std::string::npos, bar);
+    BOOST_TEST(shown.find("0 sources") == std::string::npos, shown);
+    BOOST_TEST(same_bytes(dir / "big.bin", b / "big.bin"));
+    tty.send("quit\n");
+    BOOST_TEST(tty.wait_exit() == 0);
+    BOOST_TEST(b.finish() == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ============================================================================================
