@@ -153,7 +153,8 @@ ParsedOptions parse_options(int argc, char* argv[]) {
         return result.exit(2);
     }
     if (vm.count("help")) {
-        std::cout << desc << '\n';
+        std::cout << desc << '\n'
+                  << "At the prompt, 'help' lists the lab's commands and 'help more' the others (README.md).\n";
         return result.exit(0);
     }
     if (vm.count("new-secret")) {

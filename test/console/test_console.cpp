@@ -271,6 +271,7 @@ BOOST_AUTO_TEST_CASE(help_option_prints_the_options_and_exits_0) {
                             "--max-peers", "--idle-timeout"})
         BOOST_TEST(out.find(opt) != std::string::npos, "missing " << opt);
     BOOST_TEST(out.find("Node listening") == std::string::npos);
+    BOOST_TEST(out.find("'help more' the others") != std::string::npos, out);
 }
 
 BOOST_AUTO_TEST_CASE(bad_flags_print_a_message_and_exit_2) {
